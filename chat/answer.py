@@ -1,0 +1,156 @@
+"""Extractive answers: retrieve passages, pick the sentences that answer, quote them verbatim."""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+
+from iqtibas.config import Config
+from iqtibas.index import Index, tokenize
+from iqtibas.records import Answer, Chunk, Footnote, Hit, IqtibasError, Passage, Quote, Sentence
+
+ARABIC_WORD = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]+")
+LATIN_WORD = re.compile(r"[A-Za-z]+")
+# Latin words that are names inside Arabic text (S-400, AUKUS) rather than English prose.
+LATIN_NAME = re.compile(r"^[A-Z0-9]+$|\d")
+MARKER = re.compile(r"\[(\d+)\]")
+# Characters that carry no meaning for search: controls, zero-width and bidi marks.
+INVISIBLE = {"Cc", "Cf"}
+
+FRAMING = {
+    "ar": {"answer": "بحسب المقال:", "abstain": "لا يذكر المقال ذلك."},
+    "en": {"answer": "According to the article:", "abstain": "The article does not say."},
+}
+
+
+def detect_language(question: str) -> str:
+    """"ar" when Arabic words are at least as many as English ones, else "en".
+
+    Latin names inside an Arabic question ("ما هو S-400؟") do not count as English.
+    """
+    arabic = len(ARABIC_WORD.findall(question))
+    english = sum(1 for word in re.findall(r"[A-Za-z0-9-]+", question)
+                  if LATIN_WORD.search(word) and not LATIN_NAME.search(word))
+    return "ar" if arabic and arabic >= english else "en"
+
+
+def clean_question(question: str, config: Config) -> str:
+    """The question as search sees it; IqtibasError when it cannot be used."""
+    if not isinstance(question, str):
+        raise IqtibasError("the question must be text")
+    visible = "".join(" " if unicodedata.category(c) in INVISIBLE else c for c in question)
+    cleaned = " ".join(visible.split())
+    if not cleaned:
+        raise IqtibasError("the question is empty: ask something about the article")
+    if len(cleaned) > config.max_question_chars:
+        raise IqtibasError(
+            f"the question is {len(cleaned)} characters long; the limit is {config.max_question_chars}: ask it shorter"
+        )
+    return cleaned
+
+
+def _overlap(question_terms: set[str], text: str) -> float:
+    """Share of the question's terms found in the text."""
+    if not question_terms:
+        return 0.0
+    return len(question_terms & set(tokenize(text))) / len(question_terms)
+
+
+def sentence_score(sentence: Sentence, question_terms: set[str], config: Config) -> float:
+    """How well one sentence answers: its meaning, plus the question's words it shares."""
+    return sentence.dense + config.overlap_weight * _overlap(question_terms, sentence.text)
+
+
+def answer(question: str, index: Index, config: Config) -> Answer:
+    """Answer ``question`` from the index with verbatim quotes, or abstain."""
+    started = time.perf_counter()
+    cleaned = clean_question(question, config)
+    language = detect_language(cleaned)
+    hits = index.search(cleaned, config.k)
+    searched = time.perf_counter()
+    terms = set(tokenize(cleaned))
+    scored = sorted(
+        ((sentence_score(s, terms, config), s) for s in index.sentences_for(cleaned, hits)),
+        key=lambda pair: -pair[0],
+    )
+    best = scored[0][0] if scored else float("-inf")
+    abstained = best < config.abstain_threshold
+    quotes = () if abstained else _quotes(scored, {hit.chunk.id: hit.chunk for hit in hits}, config)
+    footnotes = _footnotes(quotes, index)
+    passages = tuple(_passage(hit, quotes) for hit in hits)
+    done = time.perf_counter()
+    return Answer(
+        question=question,
+        language=language,
+        abstained=abstained,
+        quotes=quotes,
+        passages=passages,
+        footnotes=footnotes,
+        timing_ms={
+            "retrieval": round((searched - started) * 1000, 2),
+            "composition": round((done - searched) * 1000, 2),
+            "total": round((done - started) * 1000, 2),
+        },
+        message=FRAMING[language]["abstain" if abstained else "answer"],
+        score=round(best, 4) if scored else 0.0,
+    )
+
+
+def _quotes(scored: list[tuple[float, Sentence]], chunks: dict[str, Chunk], config: Config) -> tuple[Quote, ...]:
+    """The best sentence, and the next ones within the margin, in article order.
+
+    A body sentence carries the footnotes whose markers it contains; a
+    reference-list entry is itself footnote number N.
+    """
+    best = scored[0][0]
+    chosen: list[tuple[float, Sentence]] = []
+    for score, sentence in scored:
+        if len(chosen) == config.quote_sentences or best - score > config.quote_margin:
+            break
+        if any(s.article == sentence.article and s.start < sentence.end and sentence.start < s.end for _, s in chosen):
+            continue  # the same words from overlapping chunks
+        chosen.append((score, sentence))
+    chosen.sort(key=lambda pair: (pair[1].article, pair[1].start))
+    return tuple(
+        Quote(
+            text=s.text,
+            chunk_id=s.chunk_id,
+            article=s.article,
+            start=s.start,
+            end=s.end,
+            score=round(score, 4),
+            footnotes=chunks[s.chunk_id].footnotes if chunks[s.chunk_id].kind == "reference"
+            else tuple(sorted({int(n) for n in MARKER.findall(s.text)})),
+        )
+        for score, s in chosen
+    )
+
+
+def _footnotes(quotes: tuple[Quote, ...], index: Index) -> tuple[Footnote, ...]:
+    found = {}
+    for quote in quotes:
+        for number in quote.footnotes:
+            footnote = index.footnote(quote.article, number)
+            if footnote is not None:
+                found[(quote.article, number)] = footnote
+    return tuple(found[key] for key in sorted(found))
+
+
+def _passage(hit: Hit, quotes: tuple[Quote, ...]) -> Passage:
+    chunk = hit.chunk
+    highlight = next(
+        ((q.start - chunk.start, q.end - chunk.start) for q in quotes
+         if q.article == chunk.article and chunk.start <= q.start and q.end <= chunk.end),
+        None,
+    )
+    return Passage(
+        chunk_id=chunk.id,
+        article=chunk.article,
+        section=chunk.section,
+        kind=chunk.kind,
+        text=chunk.text,
+        score=round(hit.score, 6),
+        footnotes=chunk.footnotes,
+        highlight=highlight,
+    )

@@ -1,0 +1,195 @@
+"""The chat page: ask the article in Arabic or English, read its own sentences back.
+
+``build_app(index, config)`` returns the Gradio Blocks app; ``iqtibas chat``
+launches it. The model and index are loaded once by the caller and shared by
+every question; the queue answers at most ``config.concurrency`` at a time.
+
+Gradio's API stays on, with two named endpoints:
+
+``/ask`` (question: str) -> dict
+    The Answer as JSON (``dataclasses.asdict``: question, language,
+    abstained, quotes, passages, footnotes, timing_ms, message, score), or
+    ``{"error": "..."}`` when the question cannot be used (empty, too long)::
+
+        from gradio_client import Client
+        client = Client("http://127.0.0.1:7860/")
+        client.predict("Which Russian weapons were sold to China?", api_name="/ask")
+
+``/chat`` (question: str, history: list) -> (textbox, history, sources)
+    What the page itself calls: the history with the new exchange appended
+    as escaped HTML messages, and the sources panel's HTML.
+
+Everything the user typed and everything the article contains is escaped
+before it reaches the page (see ``render.text_html``); the Chatbot renders
+no Markdown and no LaTeX.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import gradio as gr
+
+from iqtibas.chat.answer import ARABIC_WORD, LATIN_WORD, answer, detect_language
+from iqtibas.chat.render import (
+    answer_html,
+    header_html,
+    notice_html,
+    passages_html,
+    question_html,
+    sources_placeholder_html,
+)
+from iqtibas.config import Config
+from iqtibas.index import Index
+from iqtibas.records import Answer, IqtibasError
+
+logger = logging.getLogger(__name__)
+
+PAGE_TITLE = "iqtibas · اقتباس"
+CHAT_LABEL = "Chat · المحادثة"
+SOURCES_LABEL = "Sources · المصادر"
+INPUT_LABEL = "Your question · سؤالك"
+INPUT_PLACEHOLDER = "اكتب سؤالك هنا… / Type your question…"
+SEND_LABEL = "Ask · اسأل"
+EXAMPLES_LABEL = "Examples · أمثلة"
+CHAT_MAX_HEIGHT = 1100  # pixels: the chat grows to show an Arabic and an English exchange, then scrolls
+CONCURRENCY_GROUP = "answer"  # the chat and the API share one limit on questions answered at once
+
+EXAMPLES = [
+    "ما هي الأسلحة الروسية التي بيعت للصين؟",
+    "Which Russian weapons were sold to China?",
+    "من كتب هذا المقال؟",
+    "What is AUKUS according to the article?",
+    "What does the article say about the FIFA World Cup?",  # the article does not say
+]
+
+# Replies to a question that cannot be answered, in the asker's language.
+NOTICES = {
+    "empty": {"ar": "من فضلك اكتب سؤالًا عن المقال.", "en": "Please type a question about the article."},
+    "too_long": {
+        "ar": "هذا السؤال طويل جدًا ({length} حرفًا)؛ من فضلك اختصره إلى {limit} حرفًا أو أقل.",
+        "en": "That question is {length:,} characters long; please ask it in {limit:,} characters or fewer.",
+    },
+    "unusable": {"ar": "عذرًا، لا يمكن استخدام هذا السؤال: {reason}", "en": "Sorry, that question cannot be used: {reason}"},
+    "failed": {
+        "ar": "عذرًا، حدث خطأ أثناء البحث عن الجواب. حاول مرة أخرى من فضلك.",
+        "en": "Sorry, something went wrong while looking for the answer. Please try again.",
+    },
+}
+
+# Styles for the HTML built by render.py; injected into the page's <head> once.
+PAGE_CSS = """
+/* Gradio aligns every message left; our blocks align to the start of their own direction. */
+.header, .answer, .question, .notice, .sources { text-align: start; }
+.answer, .question, .sources { overflow-wrap: anywhere; }  /* long reference URLs wrap */
+.header { display: flex; gap: 2rem; flex-wrap: wrap; }
+.header .about { flex: 1 1 20rem; }
+.header h1 { font-size: 1.5rem; margin: 0 0 .25rem; }
+.header p { margin: .2rem 0; }
+.answer .framing { font-weight: 600; margin: 0 0 .4rem; }
+.answer blockquote, .sources .passage { margin: .4rem 0; padding: .3rem .7rem;
+  border-inline-start: 3px solid var(--color-accent, #f97316); }
+.answer .label, .sources .label { font-weight: 600; margin: .6rem 0 .2rem; }
+.answer .footnote { font-size: .85em; margin: .15rem 0; }
+.answer a.marker { text-decoration: none; font-weight: 600; }
+.sources .where { font-size: .8em; opacity: .75; margin: 0 0 .2rem; }
+.sources .text { margin: 0; line-height: 1.7; }
+.sources mark { background: #fde68a; color: inherit; padding: 0 .1em; }
+"""
+
+
+def asker_language(question: str) -> str | None:
+    """The question's language, or None when it holds no words to tell by."""
+    if not (ARABIC_WORD.search(question) or LATIN_WORD.search(question)):
+        return None
+    return detect_language(question)
+
+
+def notice_for(question: str, error: Exception, config: Config) -> str:
+    """A polite reply for a question that got no answer, in the asker's language (both when unknown)."""
+    if not isinstance(error, IqtibasError):
+        kind = "failed"
+    elif not question.strip():
+        kind = "empty"
+    elif len(question) > config.max_question_chars:
+        kind = "too_long"
+    else:
+        kind = "unusable"
+    values = {"length": len(question), "limit": config.max_question_chars, "reason": str(error)}
+    language = asker_language(question)
+    languages = [language] if language else list(NOTICES[kind])
+    return notice_html([(lang, NOTICES[kind][lang].format(**values)) for lang in languages])
+
+
+def shown_question(question: str, config: Config) -> str:
+    """The asker's message as echoed in the chat: no longer than a question may be."""
+    limit = config.max_question_chars
+    return question if len(question) <= limit else question[:limit] + "…"
+
+
+def build_app(index: Index, config: Config) -> gr.Blocks:
+    """The chat page over an already loaded index (and its model)."""
+
+    def attempt(question: str) -> Answer | Exception:
+        """The answer, or the reason there is none; no exception escapes to take the page down."""
+        try:
+            return answer(question, index, config)
+        except IqtibasError as error:
+            return error
+        except Exception as error:  # a bug must cost one reply, not the app; the log keeps the traceback
+            logger.exception("answering %r failed", question[: config.max_question_chars])
+            return error
+
+    def chat(question: str, history: list[dict]) -> tuple[str, list[dict], str]:
+        """One exchange: the question echoed as text, the reply as HTML, the sources panel refreshed."""
+        question = question or ""
+        result = attempt(question)
+        exchange = []
+        if question.strip():
+            exchange.append({"role": "user", "content": question_html(shown_question(question, config))})
+        if isinstance(result, Answer):
+            reply, sources = answer_html(result), passages_html(result)
+        else:
+            reply, sources = notice_for(question, result, config), gr.skip()
+        exchange.append({"role": "assistant", "content": reply})
+        return "", [*history, *exchange], sources
+
+    def ask(question: str) -> dict:
+        """The Answer as JSON, or {"error": ...} when there is none."""
+        result = attempt(question or "")
+        if isinstance(result, Answer):
+            return dataclasses.asdict(result)
+        return {"error": str(result) if isinstance(result, IqtibasError) else NOTICES["failed"]["en"]}
+
+    titles = [article["title"] for article in index.info()["articles"]]
+    with gr.Blocks(title=PAGE_TITLE, analytics_enabled=False) as demo:  # offline: no version check
+        gr.HTML(header_html(titles), head=f"<style>{PAGE_CSS}</style>", js_on_load=None)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label=CHAT_LABEL,
+                    elem_id="chat",
+                    height=None,
+                    max_height=CHAT_MAX_HEIGHT,
+                    render_markdown=False,  # messages are escaped HTML; Markdown would re-read their text
+                    latex_delimiters=[],
+                    sanitize_html=True,
+                    allow_tags=False,
+                    feedback_options=None,
+                    group_consecutive_messages=False,  # a reply to an empty question stands on its own
+                    buttons=["copy"],
+                )
+                with gr.Row():
+                    box = gr.Textbox(label=INPUT_LABEL, placeholder=INPUT_PLACEHOLDER,
+                                     scale=5, autofocus=True, elem_id="question")
+                    send = gr.Button(SEND_LABEL, variant="primary", scale=1, elem_id="ask")
+                gr.Examples(EXAMPLES, inputs=box, label=EXAMPLES_LABEL)
+            with gr.Column(scale=2):
+                sources = gr.HTML(sources_placeholder_html(), label=SOURCES_LABEL, show_label=True,
+                                  container=True, padding=True, js_on_load=None, elem_id="sources")
+        gr.on([box.submit, send.click], chat, inputs=[box, chatbot], outputs=[box, chatbot, sources],
+              api_name="chat", concurrency_limit=config.concurrency, concurrency_id=CONCURRENCY_GROUP)
+        gr.api(ask, api_name="ask", concurrency_limit=config.concurrency, concurrency_id=CONCURRENCY_GROUP)
+    demo.queue(default_concurrency_limit=config.concurrency)
+    return demo

@@ -1,0 +1,166 @@
+"""Run question–answer pairs through the chat's own answer path and measure it."""
+
+from __future__ import annotations
+
+import math
+import platform
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from iqtibas.chat import answer
+from iqtibas.config import Config
+from iqtibas.eval import metrics
+from iqtibas.eval.pairs import UNANSWERABLE, Pair
+from iqtibas.index import Index
+from iqtibas.records import Answer
+
+RETRIEVAL_MODES = ("dense", "lexical", "hybrid")
+RANKED_DEPTH = 10  # recall@1..10, MRR@10 and nDCG@10 look this deep
+HIT_KS = (1, 3, 5)
+LATENCY_PERCENTILES = (50, 95)
+
+
+@dataclass
+class Report:
+    """Every figure and every question's outcome of one evaluation run."""
+
+    figures: dict
+    questions: list[dict]
+    settings: dict
+    machine: dict
+    created: str
+    sweep: list[dict] = field(default_factory=list)
+
+
+def _retrieval_outcome(pair: Pair, index: Index, mode: str) -> dict:
+    texts = [hit.chunk.text for hit in index.search(pair.question, RANKED_DEPTH, mode)]
+    ranks = metrics.relevant_ranks(texts, pair.evidence)
+    relevance = [1 if rank in ranks else 0 for rank in range(1, len(texts) + 1)]
+    outcome = {f"hit@{k}": metrics.hit_at_k(ranks, k) for k in HIT_KS}
+    outcome["mrr@10"] = metrics.reciprocal_rank(ranks, RANKED_DEPTH)
+    outcome["ndcg@10"] = metrics.ndcg_at_k(relevance, RANKED_DEPTH)
+    outcome["recall"] = [metrics.evidence_recall_at_k(texts, pair.evidence, k) for k in range(1, RANKED_DEPTH + 1)]
+    outcome["first_relevant_rank"] = ranks[0] if ranks else None
+    return outcome
+
+
+def _answer_outcome(pair: Pair, result: Answer) -> dict:
+    predicted = [f.number for f in result.footnotes]
+    outcome = {
+        "abstained": result.abstained,
+        "score": result.score,
+        "latency_ms": result.timing_ms["total"],
+        "quotes": [q.text for q in result.quotes],
+        "footnotes": predicted,
+    }
+    if pair.answerable:
+        precision, recall = metrics.footnote_precision_recall(predicted, pair.footnotes)
+        outcome.update(
+            evidence_in_quote=metrics.evidence_in_quote(outcome["quotes"], pair.evidence),
+            footnote_precision=precision if not result.abstained else math.nan,
+            footnote_recall=recall if not result.abstained else math.nan,
+        )
+    return outcome
+
+
+def evaluate(pairs: list[Pair], index: Index, config: Config, progress=None) -> Report:
+    """Measure retrieval (dense, lexical, hybrid) and answers on ``pairs``.
+
+    ``progress`` wraps the pair iterable (e.g. ``tqdm``) when given.
+    """
+    questions = []
+    for pair in progress(pairs) if progress else pairs:
+        record = {"id": pair.id, "lang": pair.lang, "type": pair.type, "question": pair.question,
+                  "evidence": list(pair.evidence), "gold_footnotes": list(pair.footnotes)}
+        # The answer comes first, so its latency includes embedding the question.
+        record["answer"] = _answer_outcome(pair, answer(pair.question, index, config))
+        if pair.answerable:
+            record["retrieval"] = {mode: _retrieval_outcome(pair, index, mode) for mode in RETRIEVAL_MODES}
+        questions.append(record)
+    return Report(
+        figures=summarise(questions, config),
+        questions=questions,
+        settings={name: str(value) for name, value in vars(config).items()},
+        machine={"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+                 "python": platform.python_version(), "cpus": _cpu_count()},
+        created=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    )
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def summarise(questions: list[dict], config: Config) -> dict:
+    """Aggregate figures: retrieval by mode × language × type, answers, abstention, latency."""
+    answerable = [q for q in questions if q["type"] != UNANSWERABLE]
+    unanswerable = [q for q in questions if q["type"] == UNANSWERABLE]
+    groups = {"all": answerable}
+    for q in answerable:
+        groups.setdefault(f"lang:{q['lang']}", []).append(q)
+        groups.setdefault(f"type:{q['type']}", []).append(q)
+    retrieval = {
+        mode: {
+            group: {"n": len(members), **_retrieval_means(members, mode)} for group, members in groups.items()
+        }
+        for mode in RETRIEVAL_MODES
+    }
+    answers = {group: {"n": len(members), **_answer_means(members)} for group, members in groups.items()}
+    latencies = [q["answer"]["latency_ms"] for q in questions]
+    return {
+        "counts": {"pairs": len(questions), "answerable": len(answerable), "unanswerable": len(unanswerable),
+                   "ar": sum(q["lang"] == "ar" for q in questions), "en": sum(q["lang"] == "en" for q in questions)},
+        "retrieval": retrieval,
+        "answers": answers,
+        "abstention": {
+            "threshold": config.abstain_threshold,
+            "rate_on_unanswerable": metrics.mean([float(q["answer"]["abstained"]) for q in unanswerable]),
+            "false_rate_on_answerable": metrics.mean([float(q["answer"]["abstained"]) for q in answerable]),
+            **dict(zip(("calibrated_threshold", "balanced_accuracy"), calibrate_threshold(questions))),
+        },
+        "latency_ms": {f"p{p}": metrics.percentile(latencies, p) for p in LATENCY_PERCENTILES},
+    }
+
+
+def _retrieval_means(members: list[dict], mode: str) -> dict:
+    outcomes = [m["retrieval"][mode] for m in members]
+    means = {name: metrics.mean([o[name] for o in outcomes]) for name in (*(f"hit@{k}" for k in HIT_KS), "mrr@10", "ndcg@10")}
+    means["recall@k"] = [metrics.mean([o["recall"][k] for o in outcomes]) for k in range(RANKED_DEPTH)]
+    return means
+
+
+def _answer_means(members: list[dict]) -> dict:
+    outcomes = [m["answer"] for m in members]
+    answered = [o for o in outcomes if not o["abstained"]]
+    return {
+        "evidence_in_quote": metrics.mean([float(o["evidence_in_quote"]) for o in outcomes]),
+        "footnote_precision": metrics.mean([o["footnote_precision"] for o in answered]),
+        "footnote_recall": metrics.mean([o["footnote_recall"] for o in answered]),
+        "false_abstention": metrics.mean([float(o["abstained"]) for o in outcomes]),
+    }
+
+
+def calibrate_threshold(questions: list[dict]) -> tuple[float, float]:
+    """The abstention threshold that best separates answerable from unanswerable scores.
+
+    Maximises balanced accuracy: the mean of the answered share of answerable
+    questions and the abstained share of unanswerable ones. Returns
+    (threshold, balanced accuracy).
+    """
+    scored = defaultdict(list)
+    for q in questions:
+        scored[q["type"] == UNANSWERABLE].append(q["answer"]["score"])
+    answerable, unanswerable = scored[False], scored[True]
+    if not answerable or not unanswerable:
+        return math.nan, math.nan
+    best = (math.nan, -1.0)
+    for threshold in sorted(set(answerable) | set(unanswerable)):
+        kept = sum(s >= threshold for s in answerable) / len(answerable)
+        refused = sum(s < threshold for s in unanswerable) / len(unanswerable)
+        accuracy = (kept + refused) / 2
+        if accuracy > best[1]:
+            best = (threshold, accuracy)
+    return best

@@ -1,0 +1,129 @@
+"""An evaluation report on disk: report.json (everything), report.md (tables), report.png (plots)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+from iqtibas.eval.evaluate import HIT_KS, RANKED_DEPTH, RETRIEVAL_MODES, Report
+from iqtibas.eval.pairs import UNANSWERABLE
+
+REPORT_FILES = ("report.json", "report.md", "report.png")
+RETRIEVAL_COLUMNS = (*(f"hit@{k}" for k in HIT_KS), "mrr@10", "ndcg@10")
+
+
+def _number(value) -> str:
+    if isinstance(value, float):
+        return "–" if math.isnan(value) else f"{value:.2f}"
+    return str(value)
+
+
+def _table(header: list[str], rows: list[list]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_number(cell) for cell in row) + " |" for row in rows]
+    return lines
+
+
+def retrieval_table(report: Report, groups: list[str] | None = None) -> list[str]:
+    retrieval = report.figures["retrieval"]
+    groups = groups or list(retrieval["hybrid"])
+    rows = [
+        [group, mode, retrieval[mode][group]["n"], *(retrieval[mode][group][c] for c in RETRIEVAL_COLUMNS)]
+        for group in groups
+        for mode in RETRIEVAL_MODES
+    ]
+    return _table(["questions", "retrieval", "n", *RETRIEVAL_COLUMNS], rows)
+
+
+def answer_table(report: Report) -> list[str]:
+    answers = report.figures["answers"]
+    columns = ("evidence_in_quote", "footnote_precision", "footnote_recall", "false_abstention")
+    return _table(["questions", "n", *columns], [[g, v["n"], *(v[c] for c in columns)] for g, v in answers.items()])
+
+
+def summary_lines(report: Report) -> list[str]:
+    """The few lines `iqtibas eval` prints: hybrid retrieval and answers by language, abstention, latency."""
+    figures = report.figures
+    lines = retrieval_table(report, ["all", "lang:ar", "lang:en"]) + [""] + answer_table(report)[:5]
+    abstention = figures["abstention"]
+    latency = figures["latency_ms"]
+    lines += [
+        "",
+        f"abstention: {_number(abstention['rate_on_unanswerable'])} of unanswerable questions, "
+        f"{_number(abstention['false_rate_on_answerable'])} of answerable (threshold {abstention['threshold']})",
+        f"latency per question: p50 {latency['p50']:.1f} ms, p95 {latency['p95']:.1f} ms",
+    ]
+    return lines
+
+
+def markdown(report: Report) -> str:
+    counts = report.figures["counts"]
+    lines = [
+        "# iqtibas evaluation",
+        "",
+        f"{report.created}; {report.machine['processor']}, {report.machine['cpus']} CPUs, "
+        f"Python {report.machine['python']}. Regenerate with `make eval`.",
+        "",
+        f"{counts['pairs']} pairs: {counts['answerable']} answerable, {counts['unanswerable']} unanswerable; "
+        f"{counts['ar']} Arabic, {counts['en']} English. A retrieved chunk is relevant when it contains, is "
+        "contained in, or shares half of a gold evidence string.",
+        "",
+        "## Retrieval",
+        "",
+        *retrieval_table(report),
+        "",
+        "## Answers",
+        "",
+        *answer_table(report),
+        "",
+        "## Abstention and latency",
+        "",
+        *summary_lines(report)[-2:],
+    ]
+    if report.sweep:
+        header = list(report.sweep[0])
+        lines += ["", "## Sweep", "", *_table(header, [[row[h] for h in header] for row in report.sweep])]
+    missed = [q for q in report.questions if q["type"] != UNANSWERABLE and not q["answer"].get("evidence_in_quote")]
+    if missed:
+        lines += ["", "## Answerable questions whose quote missed the evidence", ""]
+        lines += [f"- `{q['id']}` {q['question']}" + (" (abstained)" if q["answer"]["abstained"] else "") for q in missed]
+    return "\n".join(lines) + "\n"
+
+
+def plot(report: Report, path: Path) -> None:
+    """recall@k (k = 1..10) by language, and the score distributions with the threshold."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    ks = list(range(1, RANKED_DEPTH + 1))
+    for mode, style in zip(RETRIEVAL_MODES, (":", "--", "-")):
+        for language, colour in (("ar", "tab:green"), ("en", "tab:blue")):
+            values = report.figures["retrieval"][mode][f"lang:{language}"]["recall@k"]
+            left.plot(ks, values, style, color=colour, marker="o", markersize=3, label=f"{mode}, {language}")
+    left.set(title="Evidence recall@k", xlabel="k", ylabel="recall", ylim=(0, 1.02), xticks=ks)
+    left.legend(fontsize=8, loc="lower right")
+    scores = {kind: [q["answer"]["score"] for q in report.questions if (q["type"] == UNANSWERABLE) == unanswerable]
+              for kind, unanswerable in (("answerable", False), ("unanswerable", True))}
+    right.hist(list(scores.values()), bins=20, label=list(scores), color=["tab:green", "tab:red"], alpha=0.8)
+    right.axvline(report.figures["abstention"]["threshold"], color="black", linestyle="--", label="threshold")
+    right.set(title="Best-sentence score", xlabel="score", ylabel="questions")
+    right.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def write_report(report: Report, folder: Path) -> list[Path]:
+    """Write report.json, report.md and report.png into ``folder``; returns their paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / name for name in REPORT_FILES]
+    paths[0].write_text(json.dumps(dataclasses.asdict(report), ensure_ascii=False, indent=1), encoding="utf-8")
+    paths[1].write_text(markdown(report), encoding="utf-8")
+    plot(report, paths[2])
+    return paths

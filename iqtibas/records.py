@@ -1,0 +1,172 @@
+"""The records the stages hand to each other, defined once.
+
+article.txt -> Article (+Footnote) -> Chunk -> Hit -> Answer (+Quote)
+
+Every record is a frozen dataclass; dicts appear only at the JSON edge
+(``dataclasses.asdict``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class IqtibasError(Exception):
+    """The one error type the stages raise.
+
+    Its message says what went wrong and what to do next; the CLI prints it
+    as one line and exits with status 2.
+    """
+
+
+@dataclass(frozen=True)
+class Footnote:
+    """One entry of an article's reference list, e.g. ``[4] "Title", Publisher, Date, URL``."""
+
+    article: str
+    number: int
+    title: str
+    publisher: str = ""
+    date: str = ""
+    url: str = ""
+    authors: str = ""
+    text: str = ""  # the whole reference line, verbatim
+    start: int = 0  # character span of that line in the article text
+    end: int = 0
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A footnote marker such as ``[4]`` found in the article, with its span."""
+
+    number: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A block of the article, verbatim, with its span in the article text.
+
+    ``kind`` is ``"title"``, ``"body"``, ``"bio"`` or ``"disclaimer"``.
+    """
+
+    index: int
+    kind: str
+    section: str
+    text: str
+    start: int
+    end: int
+    markers: tuple[Marker, ...] = ()
+
+
+@dataclass(frozen=True)
+class Article:
+    """A parsed article: its verbatim text, blocks in order and reference list."""
+
+    id: str
+    path: str
+    sha256: str
+    text: str
+    title: str
+    sections: tuple[str, ...]
+    paragraphs: tuple[Paragraph, ...]
+    footnotes: tuple[Footnote, ...]
+    author_bio: str = ""
+    disclaimer: str = ""
+
+    def footnote(self, number: int) -> Footnote | None:
+        return next((f for f in self.footnotes if f.number == number), None)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of an article that is indexed and can be quoted.
+
+    ``text`` is always ``article.text[start:end]``. ``kind`` is the kind of
+    block it came from, or ``"reference"`` for a reference-list entry.
+    """
+
+    id: str
+    article: str
+    kind: str
+    section: str
+    paragraph: int
+    start: int
+    end: int
+    text: str
+    footnotes: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A chunk retrieved for a question, with the scores that ranked it.
+
+    ``score`` is the fused score used for ranking; ``dense`` is the cosine
+    similarity to the question (None when the dense side did not return it);
+    ``lexical`` the BM25 score (None likewise).
+    """
+
+    chunk: Chunk
+    score: float
+    rank: int
+    dense: float | None = None
+    lexical: float | None = None
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a retrieved chunk, scored against the question.
+
+    ``start``/``end`` are offsets in the article text; ``dense`` is the
+    cosine similarity of the sentence to the question.
+    """
+
+    chunk_id: str
+    article: str
+    start: int
+    end: int
+    text: str
+    dense: float
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A verbatim span of the article given as (part of) an answer."""
+
+    text: str
+    chunk_id: str
+    article: str
+    start: int
+    end: int
+    score: float
+    footnotes: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved passage as shown to the user, with the quoted part marked."""
+
+    chunk_id: str
+    article: str
+    section: str
+    kind: str
+    text: str
+    score: float
+    footnotes: tuple[int, ...] = ()
+    highlight: tuple[int, int] | None = None  # span of the quote inside ``text``
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Everything the chat page, the CLI and the evaluation render."""
+
+    question: str
+    language: str  # "ar" or "en"
+    abstained: bool
+    quotes: tuple[Quote, ...]
+    passages: tuple[Passage, ...]
+    footnotes: tuple[Footnote, ...]
+    timing_ms: dict[str, float] = field(default_factory=dict)
+    message: str = ""  # the framing line: "According to the article:" / "لا يذكر المقال ذلك."
+    score: float = 0.0  # the best sentence's score, compared with the abstention threshold

@@ -1,0 +1,74 @@
+"""Fixtures over the real pieces: the real converted model, a real index built once per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from iqtibas.config import load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTICLE = ROOT / "data" / "article.txt"
+
+# No test may reach for the hub: the machines that run them have no network.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(monkeypatch, tmp_path):
+    """Every IQTIBAS_* variable a user may have set is cleared; the index goes to tmp_path.
+
+    The model stays the project's own converted folder (models/), built once by `make`.
+    """
+    for name in list(os.environ):
+        if name.startswith("IQTIBAS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("IQTIBAS_INDEX", str(tmp_path / "index"))
+
+
+@pytest.fixture(scope="session")
+def session_config(tmp_path_factory):
+    """The default configuration, with a session-wide index folder."""
+    return load_config(environ={}, index=tmp_path_factory.mktemp("session") / "index")
+
+
+@pytest.fixture(scope="session")
+def model(session_config):
+    from iqtibas.index import load_model
+
+    return load_model(session_config)
+
+
+@pytest.fixture(scope="session")
+def articles(session_config):
+    from iqtibas.ingest import load_articles
+
+    return load_articles(session_config.articles)
+
+
+@pytest.fixture(scope="session")
+def chunks(articles, session_config):
+    from iqtibas.ingest import chunk_article
+
+    return [chunk for article in articles for chunk in chunk_article(article, session_config)]
+
+
+@pytest.fixture(scope="session")
+def built_index(articles, chunks, model, session_config):
+    """The seed article's index, built and saved once; tests must not modify its folder."""
+    from iqtibas.index import Index
+
+    index = Index.build(articles, chunks, model, session_config)
+    index.save(session_config.index)
+    return index
+
+
+@pytest.fixture(scope="session")
+def loaded_index(built_index, model, session_config):
+    """The same index, loaded back from its folder as the CLI and chat page load it."""
+    from iqtibas.index import Index
+
+    return Index.load(session_config.index, model, session_config)

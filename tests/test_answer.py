@@ -1,0 +1,108 @@
+"""Answers over the real index: verbatim quotes, their footnotes, language, abstention, bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from iqtibas.chat import answer, detect_language
+from iqtibas.chat.render import render_text
+from iqtibas.records import IqtibasError
+
+S400_SENTENCE = (
+    "تُعد طائرات سوخوي Su-35 المقاتلة ومنظومات الدفاع الجوي S-400 من أبرز المعدات التقنية "
+    "المتقدمة التي باعتها روسيا إلى الصين[4]."
+)
+QUESTIONS = [
+    "ما هي الأسلحة الروسية التي بيعت للصين؟",
+    "Which Russian weapons were sold to China?",
+    "ما هي الشراكة التي أقامتها الولايات المتحدة مع أستراليا والمملكة المتحدة؟",
+    "Who wrote this article?",
+    "When did Russia annex Crimea?",
+    "ما هو S-400؟",
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("ما هي الأسلحة الروسية التي بيعت للصين؟", "ar"),
+        ("Which Russian weapons were sold to China?", "en"),
+        ("ما هو S-400؟", "ar"),
+        ("ما هو AUKUS و QUAD؟", "ar"),
+        ("What does the article say about الصين?", "en"),
+        ("من هو Emil Avdaliani؟", "ar"),
+        ("S-400", "en"),
+    ],
+)
+def test_language_is_detected_by_script(question, language):
+    assert detect_language(question) == language
+
+
+@pytest.mark.parametrize("question", ["ما هي الأسلحة الروسية التي بيعت للصين؟", "Which Russian weapons were sold to China?"])
+def test_weapons_question_quotes_the_s400_sentence_with_footnote_4(question, loaded_index, session_config):
+    result = answer(question, loaded_index, session_config)
+    assert not result.abstained
+    assert S400_SENTENCE in [q.text for q in result.quotes]
+    footnote = next(f for f in result.footnotes if f.number == 4)
+    assert footnote.title == "The Growing Significance of China-Russia Defense Cooperation"
+    assert footnote.url.startswith("https://ssi.armywarcollege.edu/")
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_every_quote_is_an_exact_substring_of_the_article(question, loaded_index, session_config, articles):
+    text = {a.id: a.text for a in articles}
+    result = answer(question, loaded_index, session_config)
+    for quote in result.quotes:
+        assert text[quote.article][quote.start:quote.end] == quote.text
+        assert {f.number for f in result.footnotes} >= set(quote.footnotes)
+    for passage in result.passages:
+        assert passage.text in text[passage.article]
+        if passage.highlight:
+            start, end = passage.highlight
+            assert passage.text[start:end] in [q.text for q in result.quotes]
+
+
+def test_reply_is_framed_in_the_askers_language(loaded_index, session_config):
+    arabic = answer("ما هي الأسلحة الروسية التي بيعت للصين؟", loaded_index, session_config)
+    english = answer("Which Russian weapons were sold to China?", loaded_index, session_config)
+    assert (arabic.language, arabic.message) == ("ar", "بحسب المقال:")
+    assert (english.language, english.message) == ("en", "According to the article:")
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ("What is the population of Brazil?", "The article does not say."),
+        ("ما هي عاصمة البرازيل؟", "لا يذكر المقال ذلك."),
+    ],
+)
+def test_unrelated_questions_abstain_with_related_passages(question, message, loaded_index, session_config):
+    result = answer(question, loaded_index, session_config)
+    assert result.abstained and result.message == message
+    assert result.quotes == () and result.footnotes == ()
+    assert result.passages  # the nearest passages, shown as related
+    assert result.score < session_config.abstain_threshold
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t ", "\u200b\u200f", "x" * 20_000])
+def test_unusable_questions_raise_a_clear_error(question, loaded_index, session_config):
+    with pytest.raises(IqtibasError, match="empty|characters long"):
+        answer(question, loaded_index, session_config)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["<img src=x onerror=alert(1)>", "[4]", "🙂🙂", "مَا هِيَ الأَسْلِحَةُ الرُّوسِيَّةُ؟", "shu hiya el asl7a el roosiya?",
+     "\u202eما هو S-400؟\u202c"],
+)
+def test_odd_questions_get_an_answer_or_an_abstention(question, loaded_index, session_config):
+    result = answer(question, loaded_index, session_config)
+    assert result.question == question
+    assert result.abstained or result.quotes
+
+
+def test_render_text_shows_quote_and_footnote(loaded_index, session_config):
+    text = render_text(answer("Which Russian weapons were sold to China?", loaded_index, session_config))
+    assert text.startswith("According to the article:")
+    assert S400_SENTENCE in text
+    assert "[4] “The Growing Significance of China-Russia Defense Cooperation”, Army War College" in text

@@ -1,0 +1,147 @@
+"""The index stage over the real model and real FAISS: build, save, load, search, refuse."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+
+import pytest
+
+from iqtibas.config import load_config
+from iqtibas.index import Index, normalize_arabic, stale_reasons, tokenize
+from iqtibas.index.dense import FAISS_FILE, DenseIndex
+from iqtibas.records import IqtibasError
+
+S400_SENTENCE = "تُعد طائرات سوخوي Su-35 المقاتلة ومنظومات الدفاع الجوي S-400"
+
+
+def test_normalize_arabic_folds_spellings():
+    assert normalize_arabic("أإآٱ") == "اااا"
+    assert normalize_arabic("الصينيّة") == "الصينيه"  # shadda removed, ta marbuta -> ha
+    assert normalize_arabic("مستشفى") == "مستشفي"
+    assert normalize_arabic("الــصين") == "الصين"  # tatweel
+    assert normalize_arabic("AUKUS Su-35") == "aukus su-35"
+    assert normalize_arabic("ﻻ") == "لا"  # presentation form
+
+
+def test_tokenize_keeps_latin_names_whole_and_joined():
+    assert {"s-400", "s400"} <= set(tokenize("منظومات S-400"))
+    assert tokenize("والصين") == tokenize("الصين") == tokenize("للصين") == ["صين"]
+    assert tokenize("what is the") == []
+
+
+def test_folder_is_self_describing(built_index, session_config):
+    folder = session_config.index
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["model"] == {"name": session_config.model, "dimension": 384,
+                                 "prompts": {"query": "query", "passage": "passage"}}
+    assert manifest["chunking"] == {"chunk_size": session_config.chunk_size,
+                                    "chunk_overlap": session_config.chunk_overlap}
+    assert [a["id"] for a in manifest["articles"]] == ["article"]
+    assert len(manifest["articles"][0]["sha256"]) == 64
+    assert manifest["counts"]["by_kind"]["reference"] == 14
+    assert manifest["counts"]["footnotes"] == 14
+    for name in manifest["files"]:
+        assert (folder / name).is_file()
+    assert "الصين" in (folder / "chunks.jsonl").read_text(encoding="utf-8")  # Arabic stays readable
+    assert not list(folder.parent.glob(f".{folder.name}.*"))  # no staging folder left behind
+
+
+def test_save_load_round_trip_gives_the_same_results(built_index, loaded_index):
+    questions = ["ما هي الأسلحة الروسية التي بيعت للصين؟", "Which Russian weapons were sold to China?", "AUKUS"]
+    for question in questions:
+        assert [(h.chunk, round(h.score, 6)) for h in built_index.search(question)] == \
+               [(h.chunk, round(h.score, 6)) for h in loaded_index.search(question)]
+    assert loaded_index.chunks == built_index.chunks
+
+
+def test_english_question_finds_the_arabic_paragraph(loaded_index):
+    hits = loaded_index.search("Which air-defence system did Russia sell to China?", k=3)
+    assert any(S400_SENTENCE in h.chunk.text for h in hits)
+    assert hits[0].chunk.kind != "reference"
+
+
+def test_latin_name_matches_lexically(loaded_index):
+    for question in ("S-400", "s400", "AUKUS"):
+        top = loaded_index.search(question, k=1, mode="lexical")[0]
+        assert question.upper().replace("S400", "S-400") in top.chunk.text
+
+
+def test_references_rank_when_a_source_is_asked_for(loaded_index):
+    hits = loaded_index.search("Which source reported that China bought D-30 engines?", k=3)
+    assert any(h.chunk.kind == "reference" and h.chunk.footnotes == (5,) for h in hits)
+
+
+def test_sentences_are_verbatim_and_scored(loaded_index, articles):
+    question = "ما هي الأسلحة الروسية التي بيعت للصين؟"
+    sentences = loaded_index.sentences_for(question, loaded_index.search(question))
+    text = articles[0].text
+    assert sentences and all(text[s.start:s.end] == s.text for s in sentences)
+    best = max(sentences, key=lambda s: s.dense)
+    assert -1.0 <= best.dense <= 1.0
+
+
+def test_a_changed_article_makes_the_index_stale(built_index, articles, session_config):
+    assert stale_reasons(built_index.manifest, articles, session_config) == []
+    edited = dataclasses.replace(articles[0], sha256="0" * 64)
+    assert "changed" in stale_reasons(built_index.manifest, [edited], session_config)[0]
+    other_settings = load_config(environ={}, chunk_size=session_config.chunk_size + 1)
+    assert "chunk settings" in stale_reasons(built_index.manifest, articles, other_settings)[0]
+
+
+def test_changed_article_file_is_detected(tmp_path, articles, chunks, model, session_config):
+    from iqtibas.ingest import parse_article
+
+    copy = tmp_path / "copy.txt"
+    shutil.copy(articles[0].path, copy)
+    article = parse_article(copy)
+    index = Index.build([article], [dataclasses.replace(c, article="copy") for c in chunks], model, session_config)
+    assert index.changed_articles() == []
+    copy.write_text(copy.read_text(encoding="utf-8") + "\nفقرة جديدة.\n", encoding="utf-8")
+    assert "changed" in index.changed_articles()[0]
+
+
+@pytest.fixture
+def index_copy(built_index, session_config, tmp_path):
+    folder = tmp_path / "copy"
+    shutil.copytree(session_config.index, folder)
+    return folder
+
+
+def test_truncated_faiss_file_gives_a_clear_error(index_copy, model, session_config):
+    path = index_copy / FAISS_FILE
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(IqtibasError, match="changed or damaged.*iqtibas index build"):
+        Index.load(index_copy, model, session_config)
+    # Even without the manifest's checksums, FAISS's own failure becomes a clear message.
+    with pytest.raises(IqtibasError, match="damaged or truncated"):
+        DenseIndex.load(index_copy, "flat", session_config)
+
+
+def test_edited_chunk_metadata_is_refused(index_copy, model, session_config):
+    chunks_file = index_copy / "chunks.jsonl"
+    chunks_file.write_text(chunks_file.read_text(encoding="utf-8").replace("الصين", "اليابان", 1), encoding="utf-8")
+    with pytest.raises(IqtibasError, match="chunks.jsonl was changed or damaged"):
+        Index.load(index_copy, model, session_config)
+
+
+def test_missing_index_and_other_model_are_refused(index_copy, model, session_config, tmp_path):
+    with pytest.raises(IqtibasError, match="no index at .*iqtibas index build"):
+        Index.load(tmp_path / "nowhere", model, session_config)
+    other = load_config(environ={}, model="intfloat/multilingual-e5-base")
+    with pytest.raises(IqtibasError, match="built with model 'multilingual-e5-small'"):
+        Index.load(index_copy, model, other)
+
+
+@pytest.mark.parametrize("kind", ["hnsw", "ivf"])
+def test_approximate_indexes_find_the_same_top_passage(kind, articles, chunks, model, tmp_path):
+    config = load_config(environ={}, ann=kind, index=tmp_path / kind)
+    index = Index.build(articles, chunks, model, config)
+    index.save(config.index)
+    loaded = Index.load(config.index, model, config)
+    assert loaded.manifest["dense"]["kind"] == kind
+    question = "ما هي الأسلحة الروسية التي بيعت للصين؟"
+    exact = load_config(environ={}, ann="flat")
+    flat = Index.build(articles, chunks, model, exact)
+    assert loaded.search(question, mode="dense")[0].chunk == flat.search(question, mode="dense")[0].chunk
