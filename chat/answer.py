@@ -7,7 +7,7 @@ import time
 import unicodedata
 
 from iqtibas.config import Config
-from iqtibas.index import Index, tokenize
+from iqtibas.index import Index, asks_for_source, tokenize
 from iqtibas.records import Answer, Chunk, Footnote, Hit, IqtibasError, Passage, Quote, Sentence
 
 ARABIC_WORD = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]+")
@@ -57,9 +57,14 @@ def _overlap(question_terms: set[str], text: str) -> float:
     return len(question_terms & set(tokenize(text))) / len(question_terms)
 
 
-def sentence_score(sentence: Sentence, question_terms: set[str], config: Config) -> float:
-    """How well one sentence answers: its meaning, plus the question's words it shares."""
-    return sentence.dense + config.overlap_weight * _overlap(question_terms, sentence.text)
+def sentence_score(sentence: Sentence, hit: Hit, question_terms: set[str], config: Config) -> float:
+    """How well one sentence answers: its meaning, the question's words it shares, and how
+    well its whole passage matches (a sentence read alone loses its context)."""
+    return (
+        sentence.dense
+        + config.overlap_weight * _overlap(question_terms, sentence.text)
+        + config.passage_weight * (hit.dense or 0.0)
+    )
 
 
 def answer(question: str, index: Index, config: Config) -> Answer:
@@ -70,13 +75,21 @@ def answer(question: str, index: Index, config: Config) -> Answer:
     hits = index.search(cleaned, config.k)
     searched = time.perf_counter()
     terms = set(tokenize(cleaned))
+    source_wanted = asks_for_source(cleaned)
+    by_chunk = {hit.chunk.id: hit for hit in hits}
+    # A reference-list entry is quoted only when the question asks for a source.
+    candidates = [s for s in index.sentences_for(cleaned, hits)
+                  if source_wanted or by_chunk[s.chunk_id].chunk.kind != "reference"]
     scored = sorted(
-        ((sentence_score(s, terms, config), s) for s in index.sentences_for(cleaned, hits)),
+        ((sentence_score(s, by_chunk[s.chunk_id], terms, config), s) for s in candidates),
         key=lambda pair: -pair[0],
     )
-    best = scored[0][0] if scored else float("-inf")
-    abstained = best < config.abstain_threshold
+    # Whether to answer rests on the plainest evidence: the best sentence's similarity.
+    evidence = max((s.dense for _, s in scored), default=0.0)
+    abstained = evidence < config.abstain_threshold(language) or bool(index.unknown_identifiers(cleaned))
     quotes = () if abstained else _quotes(scored, {hit.chunk.id: hit.chunk for hit in hits}, config)
+    if source_wanted:
+        quotes += _reference_quotes(quotes, index)
     footnotes = _footnotes(quotes, index)
     passages = tuple(_passage(hit, quotes) for hit in hits)
     done = time.perf_counter()
@@ -93,7 +106,7 @@ def answer(question: str, index: Index, config: Config) -> Answer:
             "total": round((done - started) * 1000, 2),
         },
         message=FRAMING[language]["abstain" if abstained else "answer"],
-        score=round(best, 4) if scored else 0.0,
+        score=round(evidence, 4),
     )
 
 
@@ -125,6 +138,20 @@ def _quotes(scored: list[tuple[float, Sentence]], chunks: dict[str, Chunk], conf
         )
         for score, s in chosen
     )
+
+
+def _reference_quotes(quotes: tuple[Quote, ...], index: Index) -> tuple[Quote, ...]:
+    """For a question about sources: the reference-list entries the quoted sentences cite."""
+    quoted = {(q.article, q.start) for q in quotes}
+    entries = []
+    for quote in quotes:
+        for number in quote.footnotes:
+            footnote = index.footnote(quote.article, number)
+            if footnote is not None and (footnote.article, footnote.start) not in quoted:
+                quoted.add((footnote.article, footnote.start))
+                entries.append(Quote(footnote.text, f"{footnote.article}:ref{number:02d}", footnote.article,
+                                     footnote.start, footnote.end, quote.score, (number,)))
+    return tuple(entries)
 
 
 def _footnotes(quotes: tuple[Quote, ...], index: Index) -> tuple[Footnote, ...]:

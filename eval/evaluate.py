@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from iqtibas.chat import answer
 from iqtibas.config import Config
 from iqtibas.eval import metrics
-from iqtibas.eval.pairs import UNANSWERABLE, Pair
+from iqtibas.eval.pairs import LANGUAGES, UNANSWERABLE, Pair
 from iqtibas.index import Index
 from iqtibas.records import Answer
 
@@ -116,12 +116,23 @@ def summarise(questions: list[dict], config: Config) -> dict:
         "retrieval": retrieval,
         "answers": answers,
         "abstention": {
-            "threshold": config.abstain_threshold,
             "rate_on_unanswerable": metrics.mean([float(q["answer"]["abstained"]) for q in unanswerable]),
             "false_rate_on_answerable": metrics.mean([float(q["answer"]["abstained"]) for q in answerable]),
-            **dict(zip(("calibrated_threshold", "balanced_accuracy"), calibrate_threshold(questions))),
+            **{language: _abstention(questions, language, config) for language in LANGUAGES},
         },
         "latency_ms": {f"p{p}": metrics.percentile(latencies, p) for p in LATENCY_PERCENTILES},
+    }
+
+
+def _abstention(questions: list[dict], language: str, config: Config) -> dict:
+    mine = [q for q in questions if q["lang"] == language]
+    threshold, accuracy = calibrate_threshold(mine)
+    return {
+        "threshold": config.abstain_threshold(language),
+        "rate_on_unanswerable": metrics.mean([float(q["answer"]["abstained"]) for q in mine if q["type"] == UNANSWERABLE]),
+        "false_rate_on_answerable": metrics.mean([float(q["answer"]["abstained"]) for q in mine if q["type"] != UNANSWERABLE]),
+        "calibrated_threshold": threshold,
+        "calibrated_balanced_accuracy": accuracy,
     }
 
 
@@ -147,8 +158,8 @@ def calibrate_threshold(questions: list[dict]) -> tuple[float, float]:
     """The abstention threshold that best separates answerable from unanswerable scores.
 
     Maximises balanced accuracy: the mean of the answered share of answerable
-    questions and the abstained share of unanswerable ones. Returns
-    (threshold, balanced accuracy).
+    questions and the abstained share of unanswerable ones (by score alone). Returns
+    (threshold, balanced accuracy); the lowest such threshold on ties.
     """
     scored = defaultdict(list)
     for q in questions:

@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 
 from iqtibas.eval.evaluate import HIT_KS, RANKED_DEPTH, RETRIEVAL_MODES, Report
-from iqtibas.eval.pairs import UNANSWERABLE
+from iqtibas.eval.pairs import LANGUAGES, UNANSWERABLE
 
 REPORT_FILES = ("report.json", "report.md", "report.png")
 RETRIEVAL_COLUMNS = (*(f"hit@{k}" for k in HIT_KS), "mrr@10", "ndcg@10")
@@ -52,9 +52,15 @@ def summary_lines(report: Report) -> list[str]:
     lines += [
         "",
         f"abstention: {_number(abstention['rate_on_unanswerable'])} of unanswerable questions, "
-        f"{_number(abstention['false_rate_on_answerable'])} of answerable (threshold {abstention['threshold']})",
-        f"latency per question: p50 {latency['p50']:.1f} ms, p95 {latency['p95']:.1f} ms",
+        f"{_number(abstention['false_rate_on_answerable'])} of answerable",
     ]
+    lines += [
+        f"  {language}: {_number(a['rate_on_unanswerable'])} / {_number(a['false_rate_on_answerable'])} at threshold "
+        f"{a['threshold']:.3f} (calibrated on this set: {a['calibrated_threshold']:.3f}, balanced accuracy "
+        f"{_number(a['calibrated_balanced_accuracy'])})"
+        for language, a in abstention.items() if isinstance(a, dict)
+    ]
+    lines.append(f"latency per question: p50 {latency['p50']:.1f} ms, p95 {latency['p95']:.1f} ms")
     return lines
 
 
@@ -80,7 +86,7 @@ def markdown(report: Report) -> str:
         "",
         "## Abstention and latency",
         "",
-        *summary_lines(report)[-2:],
+        *summary_lines(report)[-4:],
     ]
     if report.sweep:
         header = list(report.sweep[0])
@@ -107,11 +113,15 @@ def plot(report: Report, path: Path) -> None:
             left.plot(ks, values, style, color=colour, marker="o", markersize=3, label=f"{mode}, {language}")
     left.set(title="Evidence recall@k", xlabel="k", ylabel="recall", ylim=(0, 1.02), xticks=ks)
     left.legend(fontsize=8, loc="lower right")
-    scores = {kind: [q["answer"]["score"] for q in report.questions if (q["type"] == UNANSWERABLE) == unanswerable]
-              for kind, unanswerable in (("answerable", False), ("unanswerable", True))}
-    right.hist(list(scores.values()), bins=20, label=list(scores), color=["tab:green", "tab:red"], alpha=0.8)
-    right.axvline(report.figures["abstention"]["threshold"], color="black", linestyle="--", label="threshold")
-    right.set(title="Best-sentence score", xlabel="score", ylabel="questions")
+    scores = {f"{kind}, {lang}": [q["answer"]["score"] for q in report.questions
+                                  if q["lang"] == lang and (q["type"] == UNANSWERABLE) == unanswerable]
+              for lang in LANGUAGES for kind, unanswerable in (("answerable", False), ("unanswerable", True))}
+    colours = ["tab:green", "tab:red", "tab:blue", "tab:orange"]
+    right.hist(list(scores.values()), bins=16, label=list(scores), color=colours, alpha=0.85)
+    for lang, colour in zip(LANGUAGES, ("darkgreen", "navy")):
+        right.axvline(report.figures["abstention"][lang]["threshold"], color=colour, linestyle="--",
+                      label=f"threshold, {lang}")
+    right.set(title="Best-sentence similarity by question language", xlabel="similarity", ylabel="questions")
     right.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=110)

@@ -8,7 +8,7 @@ from tqdm import tqdm
 
 from iqtibas.config import Config
 from iqtibas.eval.evaluate import calibrate_threshold, evaluate
-from iqtibas.eval.pairs import Pair
+from iqtibas.eval.pairs import LANGUAGES, Pair
 from iqtibas.index import Index
 from iqtibas.ingest import chunk_article, load_articles
 
@@ -24,7 +24,7 @@ def sweep_settings(pairs: list[Pair], model, config: Config, progress: bool = Fa
         settings = dataclasses.replace(config, chunk_size=size, chunk_overlap=overlap)
         chunks = [chunk for article in articles for chunk in chunk_article(article, settings)]
         report = evaluate(pairs, Index.build(articles, chunks, model, settings), settings)
-        threshold, accuracy = calibrate_threshold(report.questions)
+        calibrated = {lang: calibrate_threshold([q for q in report.questions if q["lang"] == lang]) for lang in LANGUAGES}
         hybrid = report.figures["retrieval"]["hybrid"]
         answers = report.figures["answers"]["all"]
         rows.append({
@@ -36,7 +36,7 @@ def sweep_settings(pairs: list[Pair], model, config: Config, progress: bool = Fa
             "mrr@10": hybrid["all"]["mrr@10"],
             "evidence in quote": answers["evidence_in_quote"],
             "footnote recall": answers["footnote_recall"],
-            "calibrated threshold": threshold,
-            "balanced accuracy": accuracy,
+            **{f"threshold {lang}": calibrated[lang][0] for lang in LANGUAGES},
+            **{f"balanced accuracy {lang}": calibrated[lang][1] for lang in LANGUAGES},
         })
     return rows

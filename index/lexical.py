@@ -106,6 +106,15 @@ class LexicalIndex:
             return 0.0
         return sum(term in self.bm25.vocab_dict for term in terms) / len(terms)
 
+    def unknown_identifiers(self, question: str) -> list[str]:
+        """Terms of the question with a digit in them (years, "su-57", "j-20") that no indexed text has.
+
+        A question about a year or a model the articles never name cannot be answered from them.
+        """
+        return [term for term in tokenize(question)
+                if any(c.isdigit() for c in term) and term not in self.bm25.vocab_dict
+                and term.replace("-", "") not in self.bm25.vocab_dict]
+
     def scores(self, question: str) -> np.ndarray:
         """BM25 score of every chunk (zeros when no term of the question is indexed)."""
         ids = self.bm25.get_tokens_ids(tokenize(question))

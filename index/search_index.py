@@ -46,10 +46,28 @@ SEARCH_MODES = ("hybrid", "dense", "lexical")
 QUERY_CACHE_SIZE = 256
 # Words by which a question asks for a source; then reference-list entries rank as body passages do.
 SOURCE_QUESTION = re.compile(
-    r"\b(sources?|references?|cit(?:e|ed|ation)|footnotes?|reported|report|publish(?:ed|er)?|according to)\b"
-    r"|مصدر|مصادر|مرجع|مراجع|المرجع|المصدر|حاشي|هامش",
+    r"\b(sources?|references?|cit(?:e|es|ed|ing|ation)|footnotes?|report(?:ed|s)?|publish(?:ed|er|es)?"
+    r"|publications?|newspapers?|journals?|outlets?)\b"
+    r"|مصدر|مصادر|مرجع|مراجع|حاشي|هامش|نشر|صحيف|نقلت|استشهد",
     re.IGNORECASE,
 )
+# What a title, bio, disclaimer or reference chunk is embedded with besides its text, so "who
+# wrote this?" finds the bio and "what is the title?" the title; bilingual, because questions
+# come in both languages. Body chunks are embedded as they are: prefixing their (Arabic) section
+# heading lowered English hit@3 from 0.92 to 0.82 on the evaluation set.
+KIND_LABELS = {
+    "title": "العنوان / Title",
+    "bio": "الكاتب / Author",
+    "disclaimer": "إخلاء المسؤولية / Disclaimer",
+    "reference": "مرجع / Reference",
+}
+
+
+def embedding_text(chunk: Chunk, text: str | None = None) -> str:
+    """``text`` (default: the chunk's) as embedded: after its kind's label, if it has one."""
+    label = KIND_LABELS.get(chunk.kind)
+    text = chunk.text if text is None else text
+    return f"{label}: {text}" if label else text
 
 
 def asks_for_source(question: str) -> bool:
@@ -135,13 +153,14 @@ class Index:
             raise IqtibasError("nothing to index: the articles gave no chunks")
         started = time.perf_counter()
         texts = [c.text for c in chunks]
-        vectors = embed(model, texts, config.passage_prompt, config.batch_size, progress)
+        vectors = embed(model, [embedding_text(c) for c in chunks], config.passage_prompt, config.batch_size, progress)
         # A reference entry is quoted whole: it is one "sentence".
         spans = [(position, c.start + s, c.start + e)
                  for position, c in enumerate(chunks)
                  for s, e in ([(0, len(c.text))] if c.kind == "reference" else sentence_spans(c.text))]
         sentences = np.array(spans, dtype=np.int64).reshape(-1, 3)
-        sentence_texts = [chunks[p].text[s - chunks[p].start:e - chunks[p].start] for p, s, e in spans]
+        sentence_texts = [embedding_text(chunks[p], chunks[p].text[s - chunks[p].start:e - chunks[p].start])
+                          for p, s, e in spans]
         sentence_vectors = embed(model, sentence_texts, config.passage_prompt, config.batch_size, progress)
         dense = DenseIndex.build(vectors, config)
         lexical = LexicalIndex.build(texts)
@@ -317,6 +336,10 @@ class Index:
                 text = hit.chunk.text[start - hit.chunk.start:end - hit.chunk.start]
                 found.append(Sentence(hit.chunk.id, hit.chunk.article, start, end, text, float(similarity)))
         return found
+
+    def unknown_identifiers(self, question: str) -> list[str]:
+        """Years and model names in the question that no indexed chunk contains."""
+        return self.lexical.unknown_identifiers(question)
 
     def footnote(self, article: str, number: int) -> Footnote | None:
         return self.footnotes.get((article, number))

@@ -236,7 +236,8 @@ def index_dump(output, **options):
 
 # -- asking ----------------------------------------------------------------------------
 ANSWER_SETTINGS = ("index", "model", "models_dir", "k", "candidates", "rrf_k", "lexical_weight", "reference_weight",
-                   "overlap_weight", "quote_sentences", "quote_margin", "abstain_threshold", "max_question_chars")
+                   "overlap_weight", "quote_sentences", "quote_margin", "abstain_threshold_ar", "abstain_threshold_en",
+                   "max_question_chars")
 
 
 def open_index(config: Config):

@@ -65,7 +65,7 @@ class Config:
     candidates: int = _setting(30, "Candidates each retriever contributes before fusion.")
     rrf_k: int = _setting(60, "Rank constant of reciprocal-rank fusion.")
     lexical_weight: float = _setting(
-        1.0, "Weight of the lexical (BM25) ranking in the fusion, relative to dense."
+        0.5, "Weight of the lexical (BM25) ranking in the fusion, relative to dense."
     )
     reference_weight: float = _setting(
         0.5, "Weight of reference-list entries in the fusion unless the question asks for a source."
@@ -73,12 +73,20 @@ class Config:
     overlap_weight: float = _setting(
         0.1, "Weight of shared words (0..1 share of the question's terms) in a sentence's score."
     )
+    passage_weight: float = _setting(
+        0.5, "Weight of the whole passage's similarity to the question in a sentence's score."
+    )
     quote_sentences: int = _setting(2, "Most sentences quoted in one answer.")
     quote_margin: float = _setting(
         0.03, "A second sentence is quoted only if it scores within this of the best."
     )
-    abstain_threshold: float = _setting(
-        0.80, "Below this best-evidence score the bot says the article does not say."
+    abstain_threshold_ar: float = _setting(
+        0.83, "Arabic questions: below this best-sentence similarity the bot says the article does "
+        "not say (calibrated with `iqtibas eval`)."
+    )
+    abstain_threshold_en: float = _setting(
+        0.79, "English questions: the same; lower, because an English question is compared with "
+        "Arabic text (calibrated with `iqtibas eval`)."
     )
     max_question_chars: int = _setting(2000, "Longest question accepted, in characters.")
 
@@ -100,6 +108,9 @@ class Config:
                 raise IqtibasError(
                     f"{f.name} must be one of {', '.join(choices)}, not {getattr(self, f.name)!r}"
                 )
+
+    def abstain_threshold(self, language: str) -> float:
+        return {"ar": self.abstain_threshold_ar, "en": self.abstain_threshold_en}[language]
 
     @property
     def offline_model_dir(self) -> Path:

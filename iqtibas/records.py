@@ -169,4 +169,4 @@ class Answer:
     footnotes: tuple[Footnote, ...]
     timing_ms: dict[str, float] = field(default_factory=dict)
     message: str = ""  # the framing line: "According to the article:" / "لا يذكر المقال ذلك."
-    score: float = 0.0  # the best sentence's score, compared with the abstention threshold
+    score: float = 0.0  # the best sentence's similarity, compared with the abstention threshold

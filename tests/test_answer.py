@@ -13,8 +13,8 @@ S400_SENTENCE = (
     "المتقدمة التي باعتها روسيا إلى الصين[4]."
 )
 QUESTIONS = [
-    "ما هي الأسلحة الروسية التي بيعت للصين؟",
-    "Which Russian weapons were sold to China?",
+    "ما هي الطائرات المقاتلة ومنظومات الدفاع الجوي التي باعتها روسيا إلى الصين؟",
+    "Which fighter jets and air-defence systems did Russia sell to China?",
     "ما هي الشراكة التي أقامتها الولايات المتحدة مع أستراليا والمملكة المتحدة؟",
     "Who wrote this article?",
     "When did Russia annex Crimea?",
@@ -25,8 +25,8 @@ QUESTIONS = [
 @pytest.mark.parametrize(
     ("question", "language"),
     [
-        ("ما هي الأسلحة الروسية التي بيعت للصين؟", "ar"),
-        ("Which Russian weapons were sold to China?", "en"),
+        ("ما هي الطائرات المقاتلة ومنظومات الدفاع الجوي التي باعتها روسيا إلى الصين؟", "ar"),
+        ("Which fighter jets and air-defence systems did Russia sell to China?", "en"),
         ("ما هو S-400؟", "ar"),
         ("ما هو AUKUS و QUAD؟", "ar"),
         ("What does the article say about الصين?", "en"),
@@ -38,7 +38,7 @@ def test_language_is_detected_by_script(question, language):
     assert detect_language(question) == language
 
 
-@pytest.mark.parametrize("question", ["ما هي الأسلحة الروسية التي بيعت للصين؟", "Which Russian weapons were sold to China?"])
+@pytest.mark.parametrize("question", ["ما هي الطائرات المقاتلة ومنظومات الدفاع الجوي التي باعتها روسيا إلى الصين؟", "Which fighter jets and air-defence systems did Russia sell to China?"])
 def test_weapons_question_quotes_the_s400_sentence_with_footnote_4(question, loaded_index, session_config):
     result = answer(question, loaded_index, session_config)
     assert not result.abstained
@@ -63,8 +63,8 @@ def test_every_quote_is_an_exact_substring_of_the_article(question, loaded_index
 
 
 def test_reply_is_framed_in_the_askers_language(loaded_index, session_config):
-    arabic = answer("ما هي الأسلحة الروسية التي بيعت للصين؟", loaded_index, session_config)
-    english = answer("Which Russian weapons were sold to China?", loaded_index, session_config)
+    arabic = answer("ما هي الطائرات المقاتلة ومنظومات الدفاع الجوي التي باعتها روسيا إلى الصين؟", loaded_index, session_config)
+    english = answer("Which fighter jets and air-defence systems did Russia sell to China?", loaded_index, session_config)
     assert (arabic.language, arabic.message) == ("ar", "بحسب المقال:")
     assert (english.language, english.message) == ("en", "According to the article:")
 
@@ -81,7 +81,7 @@ def test_unrelated_questions_abstain_with_related_passages(question, message, lo
     assert result.abstained and result.message == message
     assert result.quotes == () and result.footnotes == ()
     assert result.passages  # the nearest passages, shown as related
-    assert result.score < session_config.abstain_threshold
+    assert result.score < session_config.abstain_threshold(result.language)
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t ", "\u200b\u200f", "x" * 20_000])
@@ -102,7 +102,7 @@ def test_odd_questions_get_an_answer_or_an_abstention(question, loaded_index, se
 
 
 def test_render_text_shows_quote_and_footnote(loaded_index, session_config):
-    text = render_text(answer("Which Russian weapons were sold to China?", loaded_index, session_config))
+    text = render_text(answer("Which fighter jets and air-defence systems did Russia sell to China?", loaded_index, session_config))
     assert text.startswith("According to the article:")
     assert S400_SENTENCE in text
     assert "[4] “The Growing Significance of China-Russia Defense Cooperation”, Army War College" in text
