@@ -99,9 +99,9 @@ def summarise(questions: list[dict], config: Config) -> dict:
     answerable = [q for q in questions if q["type"] != UNANSWERABLE]
     unanswerable = [q for q in questions if q["type"] == UNANSWERABLE]
     groups = {"all": answerable}
-    for q in answerable:
-        groups.setdefault(f"lang:{q['lang']}", []).append(q)
-        groups.setdefault(f"type:{q['type']}", []).append(q)
+    for key in ("lang", "type"):  # languages first: the printed summary shows all, ar, en
+        for q in answerable:
+            groups.setdefault(f"{key}:{q[key]}", []).append(q)
     retrieval = {
         mode: {
             group: {"n": len(members), **_retrieval_means(members, mode)} for group, members in groups.items()

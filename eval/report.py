@@ -128,12 +128,23 @@ def plot(report: Report, path: Path) -> None:
     plt.close(figure)
 
 
+def _finite(value):
+    """The report with undefined figures (nan) as null, so it is valid JSON."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value
+
+
 def write_report(report: Report, folder: Path) -> list[Path]:
     """Write report.json, report.md and report.png into ``folder``; returns their paths."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / name for name in REPORT_FILES]
-    paths[0].write_text(json.dumps(dataclasses.asdict(report), ensure_ascii=False, indent=1), encoding="utf-8")
+    paths[0].write_text(json.dumps(_finite(dataclasses.asdict(report)), ensure_ascii=False, indent=1), encoding="utf-8")
     paths[1].write_text(markdown(report), encoding="utf-8")
     plot(report, paths[2])
     return paths

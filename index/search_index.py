@@ -168,7 +168,8 @@ class Index:
         manifest = {
             "format_version": FORMAT_VERSION,
             "model": {"name": config.model, "dimension": dense.dimension,
-                      "prompts": {"query": config.query_prompt, "passage": config.passage_prompt}},
+                      "prompts": {"query": config.query_prompt, "passage": config.passage_prompt},
+                      "labels": KIND_LABELS},
             "articles": [{"id": a.id, "path": a.path, "sha256": a.sha256, "title": a.title,
                           "footnotes": len(a.footnotes)} for a in articles],
             "chunking": chunk_settings(config),
@@ -363,6 +364,8 @@ def stale_reasons(manifest: dict, articles: list[Article], config: Config) -> li
             reasons.append(f"article {article_id!r} changed since the index was built")
     if manifest.get("chunking") != chunk_settings(config):
         reasons.append(f"chunk settings changed ({manifest.get('chunking')} -> {chunk_settings(config)})")
+    if manifest.get("model", {}).get("labels") != KIND_LABELS:
+        reasons.append("this iqtibas embeds chunks with other labels")
     if manifest.get("model", {}).get("name") != config.model:
         reasons.append(f"model changed ({manifest.get('model', {}).get('name')!r} -> {config.model!r})")
     return reasons

@@ -34,8 +34,8 @@ def test_tokenize_keeps_latin_names_whole_and_joined():
 def test_folder_is_self_describing(built_index, session_config):
     folder = session_config.index
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["model"] == {"name": session_config.model, "dimension": 384,
-                                 "prompts": {"query": "query", "passage": "passage"}}
+    assert manifest["model"]["name"] == session_config.model and manifest["model"]["dimension"] == 384
+    assert manifest["model"]["prompts"] == {"query": "query", "passage": "passage"}
     assert manifest["chunking"] == {"chunk_size": session_config.chunk_size,
                                     "chunk_overlap": session_config.chunk_overlap}
     assert [a["id"] for a in manifest["articles"]] == ["article"]

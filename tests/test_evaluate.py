@@ -1,0 +1,60 @@
+"""The evaluation suite end to end on a few pairs: figures, report files, the quality floor."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from iqtibas.cli import cli
+from iqtibas.eval import DEFAULT_PAIRS, calibrate_threshold, evaluate, load_pairs, write_report
+
+FEW = ("ar-01", "ar-02", "en-01", "en-05", "un-ar-01", "un-en-03")
+
+
+@pytest.fixture(scope="module")
+def few_pairs():
+    pairs = [p for p in load_pairs(DEFAULT_PAIRS) if p.id in FEW]
+    assert len(pairs) == len(FEW)
+    return pairs
+
+
+def test_report_holds_the_figures_and_every_outcome(few_pairs, loaded_index, session_config, tmp_path):
+    report = evaluate(few_pairs, loaded_index, session_config)
+    figures = report.figures
+    assert figures["counts"] == {"pairs": 6, "answerable": 4, "unanswerable": 2, "ar": 3, "en": 3}
+    for mode in ("dense", "lexical", "hybrid"):
+        for metric in ("hit@1", "hit@3", "hit@5", "mrr@10", "ndcg@10"):
+            assert 0.0 <= figures["retrieval"][mode]["all"][metric] <= 1.0
+        assert len(figures["retrieval"][mode]["lang:ar"]["recall@k"]) == 10
+    assert {"evidence_in_quote", "footnote_precision", "footnote_recall", "false_abstention"} <= set(figures["answers"]["all"])
+    assert set(figures["abstention"]["ar"]) >= {"threshold", "calibrated_threshold", "rate_on_unanswerable"}
+    assert figures["latency_ms"]["p50"] > 0
+    assert [q["id"] for q in report.questions] == [p.id for p in few_pairs]
+
+    paths = write_report(report, tmp_path / "report")
+    assert [p.name for p in paths] == ["report.json", "report.md", "report.png"]
+    saved = json.loads(paths[0].read_text(encoding="utf-8"))
+    assert saved["figures"]["counts"]["pairs"] == 6 and len(saved["questions"]) == 6
+    assert "## Retrieval" in paths[1].read_text(encoding="utf-8")
+    assert paths[2].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_calibration_separates_known_scores():
+    questions = [{"type": "factoid", "answer": {"score": s}} for s in (0.9, 0.85, 0.8)]
+    questions += [{"type": "unanswerable", "answer": {"score": s}} for s in (0.7, 0.82)]
+    threshold, accuracy = calibrate_threshold(questions)
+    assert threshold == 0.85 and accuracy == pytest.approx((2 / 3 + 1) / 2)
+
+
+def test_eval_command_writes_the_report_and_enforces_the_floor(few_pairs, built_index, session_config, tmp_path):
+    data = tmp_path / "few.jsonl"
+    data.write_text("".join(line for line in DEFAULT_PAIRS.read_text(encoding="utf-8").splitlines(keepends=True)
+                            if json.loads(line)["id"] in FEW), encoding="utf-8")
+    args = ["eval", "--index", str(session_config.index), "--eval-data", str(data), "--report-dir", str(tmp_path / "r")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "| all | hybrid |" in result.output and (tmp_path / "r" / "report.md").exists()
+    strict = CliRunner().invoke(cli, [*args, "--min-hit3", "1.01"])
+    assert strict.exit_code == 1 and "below --min-hit3" in strict.stderr
