@@ -72,7 +72,8 @@ def answer(question: str, index: Index, config: Config) -> Answer:
     started = time.perf_counter()
     cleaned = clean_question(question, config)
     language = detect_language(cleaned)
-    hits = index.search(cleaned, config.k)
+    timing: dict[str, float] = {}
+    hits = index.search(cleaned, config.k, timing=timing)
     searched = time.perf_counter()
     terms = set(tokenize(cleaned))
     source_wanted = asks_for_source(cleaned)
@@ -101,9 +102,10 @@ def answer(question: str, index: Index, config: Config) -> Answer:
         passages=passages,
         footnotes=footnotes,
         timing_ms={
-            "retrieval": round((searched - started) * 1000, 2),
-            "composition": round((done - searched) * 1000, 2),
-            "total": round((done - started) * 1000, 2),
+            **timing,
+            "retrieval": round((searched - started) * 1000, 3),
+            "sentences": round((done - searched) * 1000, 3),
+            "total": round((done - started) * 1000, 3),
         },
         message=FRAMING[language]["abstain" if abstained else "answer"],
         score=round(evidence, 4),

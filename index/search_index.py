@@ -123,6 +123,19 @@ def chunk_settings(config: Config) -> dict:
     return {"chunk_size": config.chunk_size, "chunk_overlap": config.chunk_overlap}
 
 
+class _Stopwatch:
+    """Adds the milliseconds since the previous lap to ``timing[name]``."""
+
+    def __init__(self, timing: dict[str, float]):
+        self.timing = timing
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timing[name] = round(self.timing.get(name, 0.0) + (now - self.last) * 1000, 3)
+        self.last = now
+
+
 class Index:
     """Chunks of one or more articles, searchable by meaning and by words."""
 
@@ -285,33 +298,44 @@ class Index:
     def _embed_query(self, question: str) -> np.ndarray:
         return embed(self.model, [question], self.config.query_prompt)[0]
 
-    def search(self, question: str, k: int | None = None, mode: str = "hybrid") -> list[Hit]:
-        """The ``k`` chunks that best answer ``question``, best first."""
-        return self.search_batch([question], k, mode)[0]
+    def search(self, question: str, k: int | None = None, mode: str = "hybrid",
+               timing: dict[str, float] | None = None) -> list[Hit]:
+        """The ``k`` chunks that best answer ``question``, best first.
 
-    def search_batch(self, questions: list[str], k: int | None = None, mode: str = "hybrid") -> list[list[Hit]]:
+        ``timing``, when given, receives the milliseconds spent embedding the
+        question, searching each side and fusing.
+        """
+        return self.search_batch([question], k, mode, timing)[0]
+
+    def search_batch(self, questions: list[str], k: int | None = None, mode: str = "hybrid",
+                     timing: dict[str, float] | None = None) -> list[list[Hit]]:
         if mode not in SEARCH_MODES:
             raise IqtibasError(f"search mode must be one of {', '.join(SEARCH_MODES)}, not {mode!r}")
         k = k or self.config.k
-        return [self._search_one(question, k, mode) for question in questions]
+        clock = _Stopwatch(timing if timing is not None else {})
+        return [self._search_one(question, k, mode, clock) for question in questions]
 
-    def _search_one(self, question: str, k: int, mode: str) -> list[Hit]:
+    def _search_one(self, question: str, k: int, mode: str, clock: _Stopwatch) -> list[Hit]:
         config = self.config
         fused: dict[int, float] = {}
         dense_scores: dict[int, float] = {}
         lexical_scores: dict[int, float] = {}
         if mode in ("hybrid", "dense"):
-            scores, positions = self.dense.search(self._query_vector(question)[None, :], config.candidates)
+            query = self._query_vector(question)
+            clock.lap("embed")
+            scores, positions = self.dense.search(query[None, :], config.candidates)
             for rank, (score, position) in enumerate(zip(scores[0], positions[0])):
                 if position >= 0:
                     dense_scores[int(position)] = float(score)
                     fused[int(position)] = 1.0 / (config.rrf_k + rank + 1)
+            clock.lap("dense")
         if mode in ("hybrid", "lexical"):
             # The lexical ranking counts only as far as the question's words occur in the index.
             weight = config.lexical_weight * self.lexical.coverage(question) if mode == "hybrid" else 1.0
             scores = self.lexical.scores(question)
             matched = np.flatnonzero(scores > 0)
             top = matched[np.argsort(-scores[matched], kind="stable")][: config.candidates]
+            clock.lap("lexical")
             for rank, position in enumerate(top):
                 lexical_scores[int(position)] = float(scores[position])
                 fused[int(position)] = fused.get(int(position), 0.0) + weight / (config.rrf_k + rank + 1)
@@ -320,10 +344,12 @@ class Index:
                 if self._is_reference[position]:
                     fused[position] *= config.reference_weight
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
-        return [
+        hits = [
             Hit(self.chunks[p], score, rank, dense_scores.get(p), lexical_scores.get(p))
             for rank, (p, score) in enumerate(ranked, start=1)
         ]
+        clock.lap("fusion")
+        return hits
 
     def sentences_for(self, question: str, hits: list[Hit]) -> list[Sentence]:
         """Every sentence of the hits' chunks, scored by cosine similarity to the question."""

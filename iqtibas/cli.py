@@ -135,7 +135,8 @@ def index():
     """Build, inspect and dump the index."""
 
 
-INDEX_BUILD_SETTINGS = ("articles", "index", "model", "models_dir", "chunk_size", "chunk_overlap", "ann", "batch_size")
+INDEX_BUILD_SETTINGS = ("articles", "index", "model", "models_dir", "passage_prompt", "query_prompt", "chunk_size",
+                        "chunk_overlap", "ann", "ann_exact_limit", "hnsw_m", "hnsw_ef_search", "ivf_nprobe", "batch_size")
 
 
 @index.command(name="build")
@@ -235,8 +236,9 @@ def index_dump(output, **options):
 
 
 # -- asking ----------------------------------------------------------------------------
-ANSWER_SETTINGS = ("index", "model", "models_dir", "k", "candidates", "rrf_k", "lexical_weight", "reference_weight",
-                   "overlap_weight", "quote_sentences", "quote_margin", "abstain_threshold_ar", "abstain_threshold_en",
+ANSWER_SETTINGS = ("index", "model", "models_dir", "query_prompt", "hnsw_ef_search", "ivf_nprobe", "k", "candidates",
+                   "rrf_k", "lexical_weight", "reference_weight",
+                   "overlap_weight", "passage_weight", "quote_sentences", "quote_margin", "abstain_threshold_ar", "abstain_threshold_en",
                    "max_question_chars")
 
 

