@@ -7,16 +7,18 @@ import time
 import unicodedata
 
 from iqtibas.config import Config
-from iqtibas.index import Index, asks_for_source, tokenize
+from iqtibas.index import Index, asks_for_source, strip_diacritics, tokenize
 from iqtibas.records import Answer, Chunk, Footnote, Hit, IqtibasError, Passage, Quote, Sentence
 
-ARABIC_WORD = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]+")
+ARABIC_WORD = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufefc]+")
 LATIN_WORD = re.compile(r"[A-Za-z]+")
 # Latin words that are names inside Arabic text (S-400, AUKUS) rather than English prose.
 LATIN_NAME = re.compile(r"^[A-Z0-9]+$|\d")
 MARKER = re.compile(r"\[(\d+)\]")
-# Characters that carry no meaning for search: controls, zero-width and bidi marks.
-INVISIBLE = {"Cc", "Cf"}
+# Control characters separate words; format characters (zero-width, bidi marks) sit inside
+# them and are dropped.
+CONTROL, FORMAT = "Cc", "Cf"
+INVISIBLE = {CONTROL, FORMAT}
 
 FRAMING = {
     "ar": {"answer": "بحسب المقال:", "abstain": "لا يذكر المقال ذلك."},
@@ -39,8 +41,12 @@ def clean_question(question: str, config: Config) -> str:
     """The question as search sees it; IqtibasError when it cannot be used."""
     if not isinstance(question, str):
         raise IqtibasError("the question must be text")
-    visible = "".join(" " if unicodedata.category(c) in INVISIBLE else c for c in question)
-    cleaned = " ".join(visible.split())
+    visible = "".join(
+        " " if unicodedata.category(c) == CONTROL else "" if unicodedata.category(c) == FORMAT else c
+        for c in question
+    )
+    # The article carries no tashkeel; a fully vowelled question should meet it as written.
+    cleaned = " ".join(strip_diacritics(visible).split())
     if not cleaned:
         raise IqtibasError("the question is empty: ask something about the article")
     if len(cleaned) > config.max_question_chars:

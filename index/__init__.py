@@ -3,7 +3,7 @@
 The stage's public surface; nothing else is imported from outside the folder.
 """
 
-from iqtibas.index.lexical import normalize_arabic, tokenize
+from iqtibas.index.lexical import normalize_arabic, strip_diacritics, tokenize
 from iqtibas.index.model import embed, ensure_model, load_model, model_info
 from iqtibas.index.search_index import Index, asks_for_source, stale_reasons
 from iqtibas.index.sentences import sentence_spans
@@ -18,5 +18,6 @@ __all__ = [
     "normalize_arabic",
     "sentence_spans",
     "stale_reasons",
+    "strip_diacritics",
     "tokenize",
 ]

@@ -51,6 +51,11 @@ STOPWORDS = frozenset(
 BM25_FILES = ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy", "vocab.index.json", "params.index.json")
 
 
+def strip_diacritics(text: str) -> str:
+    """Arabic text without tashkeel and tatweel, otherwise as written."""
+    return TASHKEEL.sub("", text).replace(TATWEEL, "")
+
+
 def normalize_arabic(text: str) -> str:
     """Fold the spellings a reader treats as the same word.
 
@@ -58,9 +63,7 @@ def normalize_arabic(text: str) -> str:
     alef maqsura -> ya, hamza carriers; NFKC folds presentation forms and
     full-width Latin; Latin is lower-cased.
     """
-    text = unicodedata.normalize("NFKC", text)
-    text = TASHKEEL.sub("", text).replace(TATWEEL, "")
-    return text.translate(LETTER_FOLDS).lower()
+    return strip_diacritics(unicodedata.normalize("NFKC", text)).translate(LETTER_FOLDS).lower()
 
 
 def _stem(word: str) -> str:

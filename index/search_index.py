@@ -43,6 +43,7 @@ SENTENCES = "sentences.npy"
 SENTENCE_VECTORS = "sentence_vectors.npy"
 LEXICAL = "lexical"
 SEARCH_MODES = ("hybrid", "dense", "lexical")
+MANIFEST_KEYS = ("model", "articles", "chunking", "dense", "counts", "files")
 QUERY_CACHE_SIZE = 256
 # Words by which a question asks for a source; then reference-list entries rank as body passages do.
 SOURCE_QUESTION = re.compile(
@@ -99,6 +100,34 @@ def _read_jsonl(path: Path, cls):
 def _tuples(record: dict) -> dict:
     """JSON turns tuples into lists; the records are frozen and hold tuples."""
     return {key: tuple(value) if isinstance(value, list) else value for key, value in record.items()}
+
+
+def _remove_abandoned_folders(path: Path) -> None:
+    """Clear what builds of ``path`` left when they were killed.
+
+    A staging folder is removed; a retired index is put back if it was killed
+    between its two renames (so ``path`` is missing), else removed.
+    """
+    for folder in sorted(path.parent.glob(f".{path.name}.*-*")):
+        pid = folder.name.rsplit("-", 1)[-1]
+        if not pid.isdigit() or _process_alive(int(pid)):
+            continue
+        if folder.name.startswith(f".{path.name}.previous-") and not path.exists():
+            folder.rename(path)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # a folder of our own is left over from an earlier, failed save
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _versions() -> dict:
@@ -200,8 +229,8 @@ class Index:
         """Write the folder atomically: into a temporary sibling, then renamed into place."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned_folders(path)
         staging = path.parent / f".{path.name}.building-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
         try:
             _write_jsonl(staging / CHUNKS, self.chunks)
@@ -232,11 +261,15 @@ class Index:
             manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
             raise IqtibasError(f"{path / MANIFEST} is damaged ({error}): rebuild with `iqtibas index build`") from None
-        if manifest.get("format_version") != FORMAT_VERSION:
+        if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+            found = manifest.get("format_version") if isinstance(manifest, dict) else "none"
             raise IqtibasError(
-                f"index at {path} has format {manifest.get('format_version')!r}, this iqtibas reads "
-                f"{FORMAT_VERSION}: rebuild with `iqtibas index build`"
+                f"index at {path} has format {found!r}, this iqtibas reads {FORMAT_VERSION}: "
+                f"rebuild with `iqtibas index build`"
             )
+        missing = [key for key in MANIFEST_KEYS if not isinstance(manifest.get(key), dict | list)]
+        if missing:
+            raise IqtibasError(f"{path / MANIFEST} lacks {', '.join(missing)}: rebuild with `iqtibas index build`")
         return manifest
 
     @classmethod

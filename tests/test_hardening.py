@@ -84,9 +84,6 @@ def test_invisible_characters_between_words_do_not_change_the_answer(question, l
     assert [q.text for q in noisy.quotes] == [q.text for q in clean.quotes]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "chat/answer.py clean_question turns zero-width characters (Cf) into spaces, so a word pasted with a "
-    "U+200B/U+200D inside it ('Ru\\u200bssia') is split in two and the question abstains"))
 def test_zero_width_characters_inside_words_do_not_change_the_answer(loaded_index, session_config):
     noisy = "Which fig\u200bhter jets and air-def\u200dence systems did Ru\u200bssia sell to Ch\ufeffina?"
     result = answer(noisy, loaded_index, session_config)
@@ -94,10 +91,6 @@ def test_zero_width_characters_inside_words_do_not_change_the_answer(loaded_inde
     assert any(q.text.startswith(SU35_START) for q in result.quotes)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "chat/answer.py answer(): the question is embedded with its tashkeel; the diacritised question's best "
-    "sentence similarity (~0.83) falls under abstain_threshold_ar, so it abstains while the same words "
-    "without tashkeel are answered (normalize_arabic strips tashkeel only for the lexical index)"))
 def test_full_tashkeel_is_answered_like_the_plain_spelling(loaded_index, session_config):
     plain = answer("ما هي الأسلحة التي باعتها روسيا للصين؟", loaded_index, session_config)
     assert not plain.abstained  # the premise: without tashkeel it is answered
@@ -266,18 +259,11 @@ BREAKAGES = {
 }
 
 # Broken folders the CLI does not yet refuse cleanly; each is a bug documented in the report.
-BREAKAGE_BUGS = {
-    "manifest-a-list": "index/search_index.py read_manifest: json.loads gives a list, then manifest.get(...) "
-                       "raises AttributeError: 'list' object has no attribute 'get' (traceback, exit 1)",
-    "manifest-without-model": "index/search_index.py Index.load: manifest['model']['name'] raises KeyError 'model' "
-                              "(traceback, exit 1); only format_version is checked",
-}
 
 
 def breakage_params():
     for name, (breaker, hint) in BREAKAGES.items():
-        marks = [pytest.mark.xfail(strict=True, reason=BREAKAGE_BUGS[name])] if name in BREAKAGE_BUGS else []
-        yield pytest.param(breaker, hint, id=name, marks=marks)
+        yield pytest.param(breaker, hint, id=name)
 
 
 def assert_one_clear_line(result, *hints: str) -> None:
@@ -370,20 +356,16 @@ def test_a_killed_build_leaves_the_previous_index_usable(tmp_path):
     assert (folder / "manifest.json").read_bytes() == manifest_before
     assert cli_ok("index", "info", "--index", folder, "--json").stdout == info_before
     assert answer_json(folder) == answer_before
-    left_behind = staging_folders(folder)  # the killed build's staging folder stays (see the xfail below)
-    print(f"\nleft behind by the killed build: {[p.name for p in left_behind]}")
+    assert staging_folders(folder)  # the killed build's staging folder, until the next build clears it
 
     rebuilt = cli_ok("index", "build", "--index", folder, "--chunk-size", "400")
     assert "indexed 1 article(s)" in rebuilt.stdout
     info_after = json.loads(cli_ok("index", "info", "--index", folder, "--json").stdout)
     assert info_after["chunking"]["chunk_size"] == 400
     assert answer_json(folder)["quotes"]
-    assert set(staging_folders(folder)) <= set(left_behind), "the successful build left its own staging folder"
+    assert not staging_folders(folder), "the next build clears what the killed one left"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "index/search_index.py Index.save removes only its own `.<name>.building-<pid>` folder; one left by a killed "
-    "build (another pid) stays next to the index forever, with a full copy of the half-written files"))
 def test_a_later_build_removes_a_killed_builds_staging_folder(built_index, model, session_config, tmp_path):
     from iqtibas.index import Index
 
