@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import socket
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -72,3 +74,54 @@ def loaded_index(built_index, model, session_config):
     from iqtibas.index import Index
 
     return Index.load(session_config.index, model, session_config)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url(loaded_index, session_config):
+    """The real chat app over the session index, on a free loopback port, launched once."""
+    from iqtibas.chat import build_app
+
+    demo = build_app(loaded_index, session_config)  # the queue answers config.concurrency (default 2) at once
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
+    try:
+        yield url
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    from gradio_client import Client
+
+    return Client(app_url, verbose=False, analytics_enabled=False)
+
+
+class TextAndTags(HTMLParser):
+    """What a browser would show of an HTML fragment, and which tags and attributes it holds."""
+
+    def __init__(self, fragment: str):
+        super().__init__(convert_charrefs=True)
+        self.text, self.tags = [], []
+        self.feed(fragment)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+    def visible(self) -> str:
+        return "".join(self.text)
+
+
+@pytest.fixture(scope="session")
+def html_view():
+    """Parses an HTML fragment into what a reader sees (``.visible()``) and its ``.tags``."""
+    return TextAndTags

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import html
-import socket
-from html.parser import HTMLParser
 
 import pytest
 from gradio_client import Client
 
-from iqtibas.chat import build_app
 
 WEAPONS_QUESTIONS = {
     "ar": "ما هي الطائرات المقاتلة ومنظومات الدفاع الجوي التي باعتها روسيا إلى الصين؟",
@@ -26,41 +23,6 @@ FOOTNOTE_4_URL = (
 )
 TOO_LONG_CHARS = 20_000
 MARKUP = "<img src=x onerror=alert(1)> **bold** [link](javascript:alert(1))"
-
-
-class TextAndTags(HTMLParser):
-    """What a browser would show of an HTML fragment, and which tags and attributes it holds."""
-
-    def __init__(self, fragment: str):
-        super().__init__(convert_charrefs=True)
-        self.text, self.tags = [], []
-        self.feed(fragment)
-        self.close()
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-    def visible(self) -> str:
-        return "".join(self.text)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def client(loaded_index, session_config):
-    demo = build_app(loaded_index, session_config)
-    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
-    try:
-        yield Client(url, verbose=False, analytics_enabled=False)
-    finally:
-        demo.close()
 
 
 def chat(client: Client, question: str) -> tuple[str, str, object]:
@@ -83,9 +45,9 @@ def test_ask_endpoint_returns_the_answer_as_json(client, language):
 
 
 @pytest.mark.parametrize("language", ["ar", "en"])
-def test_chat_reply_quotes_the_sentence_with_its_linked_footnote(client, language):
+def test_chat_reply_quotes_the_sentence_with_its_linked_footnote(client, language, html_view):
     question_html, reply_html, sources = chat(client, WEAPONS_QUESTIONS[language])
-    reply = TextAndTags(reply_html)
+    reply = html_view(reply_html)
     assert SU35_SENTENCE in reply.visible()
     assert FOOTNOTE_4_TITLE in reply.visible()
     links = [attrs for tag, attrs in reply.tags if tag == "a" and attrs.get("href") == FOOTNOTE_4_URL]
@@ -95,10 +57,10 @@ def test_chat_reply_quotes_the_sentence_with_its_linked_footnote(client, languag
     direction = {"ar": "rtl", "en": "ltr"}[language]
     assert ("div", {"class": "answer", "lang": language, "dir": direction}) in reply.tags
     assert ("blockquote", {"class": "quote", "dir": "rtl"}) in reply.tags
-    question = TextAndTags(question_html)
+    question = html_view(question_html)
     assert question.visible() == WEAPONS_QUESTIONS[language]
     assert question.tags == [("div", {"class": "question", "dir": direction})]
-    marked = TextAndTags(sources)
+    marked = html_view(sources)
     assert SU35_SENTENCE in marked.visible()
     assert ("mark", {}) in marked.tags
 
@@ -111,25 +73,25 @@ def test_chat_reply_quotes_the_sentence_with_its_linked_footnote(client, languag
     ],
     ids=["empty", "too-long"],
 )
-def test_unusable_question_gets_a_clear_reply_and_the_app_keeps_answering(client, question, reply, error):
+def test_unusable_question_gets_a_clear_reply_and_the_app_keeps_answering(client, question, reply, error, html_view):
     _, reply_html, _ = chat(client, question)
-    assert reply in TextAndTags(reply_html).visible()
+    assert reply in html_view(reply_html).visible()
     assert error in client.predict(question, api_name="/ask")["error"]
     after = client.predict(WEAPONS_QUESTIONS["en"], api_name="/ask")
     assert "error" not in after and after["quotes"]
 
 
-def test_arabic_unusable_question_is_answered_in_arabic(client):
+def test_arabic_unusable_question_is_answered_in_arabic(client, html_view):
     _, reply_html, _ = chat(client, "ما " * TOO_LONG_CHARS)
-    reply = TextAndTags(reply_html)
+    reply = html_view(reply_html)
     assert ("p", {"class": "notice", "lang": "ar", "dir": "rtl"}) in reply.tags
     assert "طويل جدًا" in reply.visible()
 
 
-def test_markup_in_a_question_comes_back_as_text(client):
+def test_markup_in_a_question_comes_back_as_text(client, html_view):
     question = f"What is AUKUS according to the article? {MARKUP}"
     question_html, reply_html, _ = chat(client, question)
-    shown = TextAndTags(question_html)
+    shown = html_view(question_html)
     assert shown.visible() == question
     assert [tag for tag, _ in shown.tags] == ["div"], "the question's markup became elements"
     assert "<img" not in question_html and "**" not in question_html and "](" not in question_html

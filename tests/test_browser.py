@@ -7,12 +7,10 @@ and an English exchange (the screenshot in the README).
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
 
-from iqtibas.chat import build_app
 
 pytestmark = pytest.mark.browser
 
@@ -31,12 +29,6 @@ MARKUP = "<img src=x onerror=alert(1)> **bold** [link](javascript:alert(1))"
 SCREENSHOT = os.environ.get("IQTIBAS_SCREENSHOT")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
@@ -50,14 +42,6 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
-
-
-@pytest.fixture(scope="module")
-def app_url(loaded_index, session_config):
-    demo = build_app(loaded_index, session_config)
-    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
-    yield url
-    demo.close()
 
 
 @pytest.fixture

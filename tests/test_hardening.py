@@ -7,11 +7,9 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,6 @@ from click.testing import CliRunner
 from gradio_client import Client
 
 from iqtibas.chat import answer
-from iqtibas.chat.app import build_app
 from iqtibas.cli import cli
 from iqtibas.records import IqtibasError
 
@@ -101,41 +98,6 @@ def test_full_tashkeel_is_answered_like_the_plain_spelling(loaded_index, session
 
 # -- the running app ----------------------------------------------------------------------
 
-class TextAndTags(HTMLParser):
-    """What a browser would show of an HTML fragment, and which tags it holds (as in test_app.py)."""
-
-    def __init__(self, fragment: str):
-        super().__init__(convert_charrefs=True)
-        self.text, self.tags = [], []
-        self.feed(fragment)
-        self.close()
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-    def visible(self) -> str:
-        return "".join(self.text)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def client(loaded_index, session_config):
-    demo = build_app(loaded_index, session_config)
-    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
-    try:
-        yield Client(url, verbose=False, analytics_enabled=False)
-    finally:
-        demo.close()
-
-
 def chat_exchange(client: Client, question: str) -> tuple[list[dict], object]:
     textbox, history, sources = client.predict(question, [], api_name="/chat")
     assert textbox == ""
@@ -157,13 +119,13 @@ def assert_still_answering(client: Client) -> None:
 
 
 @pytest.mark.parametrize("question", list(UNUSABLE.values()), ids=list(UNUSABLE))
-def test_app_unusable_question_gets_a_clear_message(client, question):
+def test_app_unusable_question_gets_a_clear_message(client, question, html_view):
     result = client.predict(question, api_name="/ask")
     assert set(result) == {"error"}
     assert "empty" in result["error"] or "characters long" in result["error"]
     assert "Traceback" not in result["error"]
     history, _ = chat_exchange(client, question)
-    reply = TextAndTags(message_html(history[-1]))
+    reply = html_view(message_html(history[-1]))
     assert [tag for tag, _ in reply.tags] and all(tag == "p" for tag, _ in reply.tags), reply.tags
     assert "went wrong" not in reply.visible()
     assert any(word in reply.visible() for word in ("question", "سؤال")), reply.visible()
@@ -177,7 +139,7 @@ def test_app_unusable_question_gets_a_clear_message(client, question):
 
 
 @pytest.mark.parametrize("question", list(ODD.values()), ids=list(ODD))
-def test_app_odd_question_gets_an_answer_or_abstention_and_no_markup(client, question):
+def test_app_odd_question_gets_an_answer_or_abstention_and_no_markup(client, question, html_view):
     result = client.predict(question, api_name="/ask")
     assert "error" not in result, result
     assert result["question"] == question
@@ -187,27 +149,27 @@ def test_app_odd_question_gets_an_answer_or_abstention_and_no_markup(client, que
     history, sources = chat_exchange(client, question)
     user = [m for m in history if m["role"] == "user"]
     assert len(user) == 1
-    shown = TextAndTags(message_html(user[0]))
+    shown = html_view(message_html(user[0]))
     assert [tag for tag, _ in shown.tags] == ["div"], "the question's markup became elements"
     reply_html = message_html(history[-1])
-    assert "went wrong" not in TextAndTags(reply_html).visible()
+    assert "went wrong" not in html_view(reply_html).visible()
     for html_text in (message_html(user[0]), reply_html, sources if isinstance(sources, str) else ""):
         assert "<script" not in html_text.lower()
         assert "<img" not in html_text.lower() and "<b>" not in html_text
         assert 'href="javascript' not in html_text.lower()
     if "<script>" in question:
         assert "&lt;script&gt;" in message_html(user[0])
-    reply_tags = {tag for tag, _ in TextAndTags(reply_html).tags}
+    reply_tags = {tag for tag, _ in html_view(reply_html).tags}
     assert reply_tags <= {"div", "p", "blockquote", "a", "span", "ol", "ul", "li", "details", "summary"}, reply_tags
     assert_still_answering(client)
 
 
-def test_app_chat_history_with_many_odd_turns_keeps_working(client):
+def test_app_chat_history_with_many_odd_turns_keeps_working(client, html_view):
     history: list = []
     for question in [*ODD.values(), "", GOOD_AR]:
         _, history, _ = client.predict(question, history, api_name="/chat")
     assert all("<script" not in message_html(m).lower() for m in history)
-    reply = TextAndTags(message_html(history[-1])).visible()
+    reply = html_view(message_html(history[-1])).visible()
     assert SU35_START in reply
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import statistics
 import threading
 import time
@@ -13,7 +12,6 @@ from pathlib import Path
 import pytest
 from gradio_client import Client
 
-from iqtibas.chat.app import build_app
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE_TEXT = (ROOT / "data" / "article.txt").read_text(encoding="utf-8")
@@ -35,23 +33,6 @@ def answerable_questions() -> list[str]:
     chosen = {language: questions[:: max(1, len(questions) // QUESTIONS_PER_LANGUAGE)][:QUESTIONS_PER_LANGUAGE]
               for language, questions in by_language.items()}
     return [q for pair in zip(chosen["ar"], chosen["en"]) for q in pair]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def app_url(loaded_index, session_config):
-    demo = build_app(loaded_index, session_config)  # the queue answers config.concurrency (default 2) at once
-    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
-    assert url.startswith("http://127.0.0.1:")
-    try:
-        yield url
-    finally:
-        demo.close()
 
 
 def essence(result: dict) -> tuple:
