@@ -18,7 +18,6 @@ MARKER = re.compile(r"\[(\d+)\]")
 # Control characters separate words; format characters (zero-width, bidi marks) sit inside
 # them and are dropped.
 CONTROL, FORMAT = "Cc", "Cf"
-INVISIBLE = {CONTROL, FORMAT}
 
 FRAMING = {
     "ar": {"answer": "بحسب المقال:", "abstain": "لا يذكر المقال ذلك."},
@@ -37,16 +36,22 @@ def detect_language(question: str) -> str:
     return "ar" if arabic and arabic >= english else "en"
 
 
-def clean_question(question: str, config: Config) -> str:
-    """The question as search sees it; IqtibasError when it cannot be used."""
-    if not isinstance(question, str):
-        raise IqtibasError("the question must be text")
+def visible_text(question: str) -> str:
+    """The question as search reads it: controls become spaces, format characters and
+    tashkeel go, white space is folded. Empty when nothing readable is left."""
     visible = "".join(
         " " if unicodedata.category(c) == CONTROL else "" if unicodedata.category(c) == FORMAT else c
         for c in question
     )
     # The article carries no tashkeel; a fully vowelled question should meet it as written.
-    cleaned = " ".join(strip_diacritics(visible).split())
+    return " ".join(strip_diacritics(visible).split())
+
+
+def clean_question(question: str, config: Config) -> str:
+    """The question as search sees it; IqtibasError when it cannot be used."""
+    if not isinstance(question, str):
+        raise IqtibasError("the question must be text")
+    cleaned = visible_text(question)
     if not cleaned:
         raise IqtibasError("the question is empty: ask something about the article")
     if len(cleaned) > config.max_question_chars:

@@ -28,11 +28,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import unicodedata
 
 import gradio as gr
 
-from iqtibas.chat.answer import ARABIC_WORD, INVISIBLE, LATIN_WORD, answer, detect_language
+from iqtibas.chat.answer import ARABIC_WORD, LATIN_WORD, answer, detect_language, visible_text
 from iqtibas.chat.render import (
     answer_html,
     header_html,
@@ -102,23 +101,17 @@ PAGE_CSS = """
 
 def asker_language(question: str) -> str | None:
     """The question's language, or None when it holds no words to tell by."""
-    # Invisible characters first: ARABIC_WORD's range ends at U+FEFF, the zero-width no-break space.
-    question = "".join(" " if unicodedata.category(c) in INVISIBLE else c for c in question)
-    if not (ARABIC_WORD.search(question) or LATIN_WORD.search(question)):
+    text = visible_text(question)
+    if not (ARABIC_WORD.search(text) or LATIN_WORD.search(text)):
         return None
-    return detect_language(question)
-
-
-def looks_empty(question: str) -> bool:
-    """Nothing to read: only whitespace, controls, zero-width and bidi marks (as clean_question sees it)."""
-    return all(c.isspace() or unicodedata.category(c) in INVISIBLE for c in question)
+    return detect_language(text)
 
 
 def notice_for(question: str, error: Exception, config: Config) -> str:
     """A polite reply for a question that got no answer, in the asker's language (both when unknown)."""
     if not isinstance(error, IqtibasError):
         kind = "failed"
-    elif looks_empty(question):
+    elif not visible_text(question):
         kind = "empty"
     elif len(question) > config.max_question_chars:
         kind = "too_long"
@@ -154,7 +147,7 @@ def build_app(index: Index, config: Config) -> gr.Blocks:
         question = question or ""
         result = attempt(question)
         exchange = []
-        if not looks_empty(question):
+        if visible_text(question):
             exchange.append({"role": "user", "content": question_html(shown_question(question, config))})
         if isinstance(result, Answer):
             reply, sources = answer_html(result), passages_html(result)

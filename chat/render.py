@@ -15,10 +15,14 @@ LABELS = {
 PASSAGE_PREVIEW_CHARS = 240
 
 
+def footnote_fields(footnote: Footnote) -> list[str]:
+    """Authors (when given), “title”, publisher and date: what a footnote shows before its URL."""
+    return [p for p in (footnote.authors, f"“{footnote.title}”", footnote.publisher, footnote.date) if p]
+
+
 def footnote_line(footnote: Footnote) -> str:
     """``[4] “Title”, Publisher, Date, URL`` from the parsed fields."""
-    parts = [footnote.authors, f"“{footnote.title}”", footnote.publisher, footnote.date, footnote.url]
-    return f"[{footnote.number}] " + ", ".join(p for p in parts if p)
+    return f"[{footnote.number}] " + ", ".join(footnote_fields(footnote) + [footnote.url] * bool(footnote.url))
 
 
 def render_text(answer: Answer, passages: int = 3) -> str:
@@ -38,11 +42,6 @@ def render_text(answer: Answer, passages: int = 3) -> str:
 def _preview(passage: Passage) -> str:
     text = " ".join(passage.text.split())
     return text if len(text) <= PASSAGE_PREVIEW_CHARS else text[:PASSAGE_PREVIEW_CHARS] + "…"
-
-
-def escape(text: str) -> str:
-    """Text shown as text: never interpreted as HTML or Markdown."""
-    return html.escape(text, quote=True)
 
 
 # -- the chat page ----------------------------------------------------------------------
@@ -115,7 +114,7 @@ def _marker_html(marker: str, footnote: Footnote | None) -> str:
 
 def footnote_html(footnote: Footnote) -> str:
     """One footnote: number, authors when given, title, publisher, date, and its URL as a link."""
-    parts = [text_html(p) for p in (footnote.authors, f"“{footnote.title}”", footnote.publisher, footnote.date) if p]
+    parts = [text_html(p) for p in footnote_fields(footnote)]
     if footnote.url:
         parts.append(link_html(footnote.url, footnote.url))
     return (f'<p class="footnote" dir="{direction(footnote.text or footnote.title)}">'

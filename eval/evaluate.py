@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import platform
 import time
 from collections import defaultdict
@@ -89,8 +90,6 @@ def evaluate(pairs: list[Pair], index: Index, config: Config, progress=None) -> 
 
 
 def _cpu_count() -> int:
-    import os
-
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 

@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 
 from iqtibas.config import PROJECT_ROOT, load_config
+from iqtibas.cli import open_index
+from iqtibas.eval.metrics import percentile
 
 DEFAULT_OUT = PROJECT_ROOT / "docs" / "bench"
 RESULTS = "results.json"
@@ -75,16 +77,6 @@ SEED = 20240601
 
 
 # -- helpers ------------------------------------------------------------------------
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0..100) by linear interpolation between closest ranks."""
-    ordered = sorted(values)
-    if len(ordered) == 1:
-        return ordered[0]
-    position = (len(ordered) - 1) * q / 100
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
 
 def summary(values: list[float]) -> dict:
     """p50/p95/p99 and the count of a list of milliseconds."""
@@ -156,14 +148,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def load_stack(config):
-    """The model and the on-disk index, loaded as the chat page loads them."""
-    from iqtibas.index import Index, load_model
-
-    model = load_model(config)
-    return model, Index.load(config.index, model, config)
 
 
 # -- 1. cold start ------------------------------------------------------------------
@@ -687,7 +671,8 @@ def run(quick: bool, skip_scale: bool, skip_server: bool, out: Path) -> None:
     step("1. cold start", started)
     results["cold_start"] = bench_cold_start(config, questions[0], runs)
     step("3. warm answers", started)
-    model, index = load_stack(config)
+    index = open_index(config)
+    model = index.model
     results["answers"] = bench_answers(index, config, questions)
     results["memory"] = {"bench_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
     step("2. index build", started)
