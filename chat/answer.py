@@ -15,6 +15,12 @@ LATIN_WORD = re.compile(r"[A-Za-z]+")
 # Latin words that are names inside Arabic text (S-400, AUKUS) rather than English prose.
 LATIN_NAME = re.compile(r"^[A-Z0-9]+$|\d")
 MARKER = re.compile(r"\[(\d+)\]")
+LATIN_TOKEN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
+# Words that frame a question about the article rather than ask about something in it.
+FRAME_TERMS = frozenset(tokenize(
+    "article say says said tell me mention mentions mentioned write writes wrote written "
+    "المقال يقول يذكر ذكر يقوله"
+))
 # Control characters separate words; format characters (zero-width, bidi marks) sit inside
 # them and are dropped.
 CONTROL, FORMAT = "Cc", "Cf"
@@ -34,6 +40,13 @@ def detect_language(question: str) -> str:
     english = sum(1 for word in re.findall(r"[A-Za-z0-9-]+", question)
                   if LATIN_WORD.search(word) and not LATIN_NAME.search(word))
     return "ar" if arabic and arabic >= english else "en"
+
+
+def named_terms(question: str) -> set[str]:
+    """Search terms of the words the question writes as names: capitals or digits with a
+    Latin letter (AUKUS, S-400), as an Arabic text quotes them."""
+    return {term for word in LATIN_TOKEN.findall(question)
+            if LATIN_WORD.search(word) and LATIN_NAME.search(word) for term in tokenize(word)}
 
 
 def visible_text(question: str) -> str:
@@ -92,13 +105,18 @@ def answer(question: str, index: Index, config: Config) -> Answer:
     # A reference-list entry is quoted only when the question asks for a source.
     candidates = [s for s in index.sentences_for(cleaned, hits)
                   if source_wanted or by_chunk[s.chunk_id].chunk.kind != "reference"]
+    names = named_terms(cleaned)
+    # A question that only names something ("What is AUKUS?") is answered by the sentences
+    # that name it, however weakly a bare name embeds.
+    naming = [s for s in candidates if names & set(tokenize(s.text))] if names and terms - FRAME_TERMS <= names else []
+    candidates = naming or candidates
     scored = sorted(
         ((sentence_score(s, by_chunk[s.chunk_id], terms, config), s) for s in candidates),
         key=lambda pair: -pair[0],
     )
     # Whether to answer rests on the plainest evidence: the best sentence's similarity.
     evidence = max((s.dense for _, s in scored), default=0.0)
-    abstained = evidence < config.abstain_threshold(language) or bool(index.unknown_identifiers(cleaned))
+    abstained = (evidence < config.abstain_threshold(language) and not naming) or bool(index.unknown_identifiers(cleaned))
     quotes = () if abstained else _quotes(scored, {hit.chunk.id: hit.chunk for hit in hits}, config)
     if source_wanted:
         quotes += _reference_quotes(quotes, index)

@@ -70,6 +70,23 @@ def test_reply_is_framed_in_the_askers_language(loaded_index, session_config):
 
 
 @pytest.mark.parametrize(
+    ("question", "name"),
+    [("What is AUKUS?", "AUKUS"), ("What does the article say about the QUAD?", "QUAD"), ("ما هو Be-103؟", "Be-103")],
+)
+def test_a_question_that_only_names_something_quotes_where_the_article_names_it(
+        question, name, loaded_index, session_config):
+    result = answer(question, loaded_index, session_config)
+    assert not result.abstained
+    assert result.quotes and all(name in q.text for q in result.quotes)
+
+
+def test_a_named_question_that_asks_more_than_the_name_can_still_abstain(loaded_index, session_config):
+    # The article names the S-400, but says nothing of India buying it.
+    result = answer("What did the article say about India's S-400 purchase?", loaded_index, session_config)
+    assert result.abstained and result.quotes == ()
+
+
+@pytest.mark.parametrize(
     ("question", "message"),
     [
         ("What is the population of Brazil?", "The article does not say."),
