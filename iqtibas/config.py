@@ -52,15 +52,15 @@ class Config:
     # Index
     ann: str = _setting(
         "auto",
-        "FAISS index type: flat (exact), hnsw, ivf, or auto (flat below ann_exact_limit chunks).",
+        "FAISS index type: flat (exact), hnsw, ivf, or auto (flat below ann_exact_limit chunks, ivf from there).",
         choices=("auto", "flat", "hnsw", "ivf"),
     )
     ann_exact_limit: int = _setting(
-        100_000, "With ann=auto, chunk count from which HNSW is used (`make bench`: exact search of 100k vectors takes 19 ms)."
+        100_000, "With ann=auto, chunk count from which IVF is used (`make bench`: exact search of 100k vectors takes 16–19 ms)."
     )
     hnsw_m: int = _setting(32, "HNSW graph degree.")
-    hnsw_ef_search: int = _setting(128, "HNSW search breadth.")
-    ivf_nprobe: int = _setting(16, "IVF cells searched per query.")
+    hnsw_ef_search: int = _setting(256, "HNSW search breadth (`make bench`: recall@10 0.99 at 100k vectors, 0.91 at 1M).")
+    ivf_nprobe: int = _setting(256, "IVF cells searched per query (`make bench`: recall@10 0.98 at 100k vectors, 0.95 at 1M).")
 
     # Retrieval and answers
     k: int = _setting(5, "Passages returned per question.")

@@ -134,6 +134,15 @@ def test_missing_index_and_other_model_are_refused(index_copy, model, session_co
         Index.load(index_copy, model, other)
 
 
+def test_auto_searches_exactly_below_the_limit_and_with_ivf_from_it(built_index):
+    vectors = built_index.dense.faiss_index.reconstruct_n(0, len(built_index.dense))
+    below = DenseIndex.build(vectors, load_config(environ={}, ann_exact_limit=len(vectors) + 1))
+    above = DenseIndex.build(vectors, load_config(environ={}, ann_exact_limit=len(vectors)))
+    assert (below.kind, above.kind) == ("flat", "ivf")
+    # With more cells probed than exist, IVF finds what exact search finds.
+    assert (above.search(vectors[:3], 5)[1] == below.search(vectors[:3], 5)[1]).all()
+
+
 @pytest.mark.parametrize("kind", ["hnsw", "ivf"])
 def test_approximate_indexes_find_the_same_top_passage(kind, articles, chunks, model, tmp_path):
     config = load_config(environ={}, ann=kind, index=tmp_path / kind)
