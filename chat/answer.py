@@ -12,10 +12,10 @@ from iqtibas.records import Answer, Chunk, Footnote, Hit, IqtibasError, Passage,
 
 ARABIC_WORD = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufefc]+")
 LATIN_WORD = re.compile(r"[A-Za-z]+")
+LATIN_TOKEN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 # Latin words that are names inside Arabic text (S-400, AUKUS) rather than English prose.
 LATIN_NAME = re.compile(r"^[A-Z0-9]+$|\d")
 MARKER = re.compile(r"\[(\d+)\]")
-LATIN_TOKEN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 # Words that frame a question about the article rather than ask about something in it.
 FRAME_TERMS = frozenset(tokenize(
     "article say says said tell me mention mentions mentioned write writes wrote written "
@@ -37,7 +37,7 @@ def detect_language(question: str) -> str:
     Latin names inside an Arabic question ("ما هو S-400؟") do not count as English.
     """
     arabic = len(ARABIC_WORD.findall(question))
-    english = sum(1 for word in re.findall(r"[A-Za-z0-9-]+", question)
+    english = sum(1 for word in LATIN_TOKEN.findall(question)
                   if LATIN_WORD.search(word) and not LATIN_NAME.search(word))
     return "ar" if arabic and arabic >= english else "en"
 
