@@ -82,10 +82,10 @@ def _overlap(question_terms: set[str], text: str) -> float:
 
 
 def sentence_score(sentence: Sentence, hit: Hit, question_terms: set[str], config: Config) -> float:
-    """How well one sentence answers: its meaning, the question's words it shares, and how
-    well its whole passage matches (a sentence read alone loses its context)."""
+    """How well one sentence answers: its meaning read within its passage, the question's
+    words it shares, and how well its whole passage matches."""
     return (
-        sentence.dense
+        sentence.contextual
         + config.overlap_weight * _overlap(question_terms, sentence.text)
         + config.passage_weight * (hit.dense or 0.0)
     )

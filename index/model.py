@@ -76,20 +76,53 @@ def _check_prompts(model, config: Config) -> None:
         )
 
 
-def embed(model, texts: list[str] | str, prompt_name: str, batch_size: int = 32, progress: bool = False) -> np.ndarray:
+def embed(model, texts: list[str] | str, prompt_name: str, batch_size: int = 32, progress: bool = False,
+          output_value: str = "sentence_embedding"):
     """Encode texts with the model's named prompt into L2-normalised float32 vectors.
 
-    The single caller of ``SentenceTransformer.encode`` in iqtibas.
+    The single caller of ``SentenceTransformer.encode`` in iqtibas. With
+    ``output_value="token_embeddings"`` it returns one (tokens, dimension) array per text.
     """
     vectors = model.encode(
         texts,
         prompt_name=prompt_name,
-        normalize_embeddings=True,
+        normalize_embeddings=output_value == "sentence_embedding",
         batch_size=batch_size,
         convert_to_numpy=True,
         show_progress_bar=progress,
+        output_value=output_value,
     )
+    if output_value != "sentence_embedding":
+        return [np.asarray(v, dtype=np.float32) for v in vectors]
     return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def embed_in_context(model, passages: list[str], spans: list[list[tuple[int, int]]], prompt_name: str,
+                     batch_size: int = 32, progress: bool = False) -> list[np.ndarray]:
+    """Vectors of spans of each passage read in the whole passage ("late chunking").
+
+    Each passage goes through the model once; a span's vector is the mean of the token
+    vectors that fall inside it, so a sentence carries what its neighbours say about it.
+    Returns, per passage, a (spans, dimension) array of L2-normalised vectors.
+    """
+    prompt = model.prompts.get(prompt_name, "")
+    tokens = embed(model, passages, prompt_name, batch_size, progress, output_value="token_embeddings")
+    found = []
+    for passage, passage_spans, vectors in zip(passages, spans, tokens):
+        offsets = model.tokenizer(prompt + passage, return_offsets_mapping=True, truncation=True,
+                                  max_length=model.max_seq_length)["offset_mapping"]
+        starts = np.array([start for start, _ in offsets]) - len(prompt)
+        ends = np.array([end for _, end in offsets]) - len(prompt)
+        real = ends > starts  # special tokens have empty offsets
+        rows = []
+        for start, end in passage_spans:
+            inside = real & (starts >= start) & (ends <= end)
+            if not inside.any():  # a span past the model's length: read it as the whole passage
+                inside = real & (starts >= 0)
+            pooled = vectors[: len(offsets)][inside].mean(axis=0)
+            rows.append(pooled / np.linalg.norm(pooled))
+        found.append(np.array(rows, dtype=np.float32).reshape(-1, vectors.shape[1]))
+    return found
 
 
 def model_info(model, config: Config) -> dict:

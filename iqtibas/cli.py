@@ -136,7 +136,8 @@ def index():
 
 
 INDEX_BUILD_SETTINGS = ("articles", "index", "model", "models_dir", "passage_prompt", "query_prompt", "chunk_size",
-                        "chunk_overlap", "ann", "ann_exact_limit", "hnsw_m", "hnsw_ef_search", "ivf_nprobe", "batch_size")
+                        "chunk_overlap", "sentence_context", "ann", "ann_exact_limit", "hnsw_m", "hnsw_ef_search",
+                        "ivf_nprobe", "batch_size")
 
 
 @index.command(name="build")

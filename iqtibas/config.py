@@ -48,6 +48,10 @@ class Config:
     # Chunking (chosen with `iqtibas eval --sweep`; see docs/eval/)
     chunk_size: int = _setting(700, "Largest chunk, in characters.")
     chunk_overlap: int = _setting(0, "Characters shared by neighbouring chunks of a paragraph.")
+    sentence_context: float = _setting(
+        0.5, "Share of a sentence's ranking vector taken from the sentence read within its whole passage "
+        "(late chunking); 0 ranks sentences read alone. Abstention always uses the sentence alone."
+    )
 
     # Index
     ann: str = _setting(

@@ -119,7 +119,8 @@ class Sentence:
     """A sentence of a retrieved chunk, scored against the question.
 
     ``start``/``end`` are offsets in the article text; ``dense`` is the
-    cosine similarity of the sentence to the question.
+    cosine similarity of the sentence, read alone, to the question;
+    ``contextual`` that of the sentence read within its passage.
     """
 
     chunk_id: str
@@ -128,6 +129,7 @@ class Sentence:
     end: int
     text: str
     dense: float
+    contextual: float
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from iqtibas.cli import cli
 from iqtibas.config import settings
+from iqtibas.index.search_index import FORMAT_VERSION
 
 COMMANDS = [("model", "build"), ("index", "build"), ("ask",), ("chat",), ("eval",)]
 ANSWER_KEYS = {"question", "language", "abstained", "quotes", "passages", "footnotes", "timing_ms"}
@@ -51,11 +52,11 @@ def test_index_info_json(index_folder):
     result = run("index", "info", "--index", index_folder, "--json")
     info = json.loads(result.output)
     assert info["path"] == str(index_folder)
-    assert info["format_version"] == 1
+    assert info["format_version"] == FORMAT_VERSION
     assert info["model"]["name"] == "multilingual-e5-small" and info["model"]["dimension"] == 384
     assert info["articles"][0]["sha256"] and info["counts"]["footnotes"] == 14
     assert info["counts"]["by_kind"]["reference"] == 14
-    assert {"chunking", "built_at"} <= set(info)
+    assert {"chunking", "sentences", "built_at"} <= set(info)
 
 
 def test_index_dump_writes_every_chunk(index_folder):

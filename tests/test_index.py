@@ -6,6 +6,7 @@ import dataclasses
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from iqtibas.config import load_config
@@ -88,6 +89,20 @@ def test_a_changed_article_makes_the_index_stale(built_index, articles, session_
     assert "changed" in stale_reasons(built_index.manifest, [edited], session_config)[0]
     other_settings = load_config(environ={}, chunk_size=session_config.chunk_size + 1)
     assert "chunk settings" in stale_reasons(built_index.manifest, articles, other_settings)[0]
+    alone = load_config(environ={}, sentence_context=0)
+    assert "sentence settings" in stale_reasons(built_index.manifest, articles, alone)[0]
+
+
+def test_sentences_read_in_their_passage_differ_from_sentences_read_alone(built_index, articles, chunks, model):
+    vectors, in_context = built_index.sentence_vectors, built_index.context_vectors
+    assert in_context.shape == vectors.shape
+    assert np.allclose(np.linalg.norm(in_context, axis=1), 1.0, atol=1e-5)
+    cosines = np.sum(vectors * in_context, axis=1)
+    # A sentence keeps its own meaning but takes on some of its passage's.
+    assert 0.8 < cosines.min() and (cosines < 0.999).sum() > len(cosines) // 2
+    assert built_index.manifest["sentences"] == {"context_weight": 0.5}
+    alone = Index.build(articles, chunks, model, load_config(environ={}, sentence_context=0))
+    assert np.array_equal(alone.context_vectors, alone.sentence_vectors)
 
 
 def test_changed_article_file_is_detected(tmp_path, articles, chunks, model, session_config):
