@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 # The pinned CPU build; an unpinned torch pulls a multi-GB CUDA build.
 TORCH := torch==2.13.0
 
-.PHONY: setup model index chat test eval bench docs clean
+.PHONY: setup model index chat test eval bench clean
 
 setup: $(INSTALLED)
 

@@ -15,7 +15,20 @@ LATIN_WORD = re.compile(r"[A-Za-z]+")
 LATIN_TOKEN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 # Latin words that are names inside Arabic text (S-400, AUKUS) rather than English prose.
 LATIN_NAME = re.compile(r"^[A-Z0-9]+$|\d")
+DIGIT = re.compile(r"\d")
 MARKER = re.compile(r"\[(\d+)\]")
+# Answer type. The embedding model reads topic, not what a question asks for: to "Which Russian
+# weapons were sold to China?" it ranks "Russian arms exports to China declined" above "Su-35
+# fighters and S-400 systems … that Russia sold to China". A question asking which equipment
+# is answered by a sentence naming some, and the article names equipment by designator.
+EQUIPMENT_EN = r"weapons?|arms|systems?|aircraft|jets?|fighters?|planes?|missiles?|engines?|equipment|hardware|ships?|submarines?"
+EQUIPMENT_AR = r"أسلحة|سلاح|منظومات|منظومة|أنظمة|طائرات|طائرة|مقاتلات|صواريخ|صاروخ|محركات|محرك|معدات|سفن|غواصات"
+AUXILIARY = r"did|does|do|is|are|was|were|has|have|had|can|could|will|would|should"
+ASKS_FOR_EQUIPMENT = re.compile(
+    rf"\b(?:which|what)\s+(?:(?!(?:{AUXILIARY})\b)[\w-]+\s+){{0,3}}(?:{EQUIPMENT_EN})\b"
+    rf"|(?:^|\s)(?:ما|ما هي|ما هو|أي|أيّ|ما أبرز|ما اسم)\s+(?:ال)?(?:{EQUIPMENT_AR})(?=\s|$|[؟?])",
+    re.IGNORECASE,
+)
 # Words that frame a question about the article rather than ask about something in it.
 FRAME_TERMS = frozenset(tokenize(
     "article say says said tell me mention mentions mentioned write writes wrote written "
@@ -47,6 +60,17 @@ def named_terms(question: str) -> set[str]:
     Latin letter (AUKUS, S-400), as an Arabic text quotes them."""
     return {term for word in LATIN_TOKEN.findall(question)
             if LATIN_WORD.search(word) and LATIN_NAME.search(word) for term in tokenize(word)}
+
+
+def designators(text: str) -> set[str]:
+    """Equipment names as the article writes them: Latin letters with digits (Su-35, S-400, 3M-54E)."""
+    return {word for word in LATIN_TOKEN.findall(text) if LATIN_WORD.search(word) and DIGIT.search(word)}
+
+
+def wanted_designators(question: str) -> set[str] | None:
+    """For a question asking which equipment, the designators it already names (an answer must
+    name others); None for any other question."""
+    return designators(question) if ASKS_FOR_EQUIPMENT.search(question) else None
 
 
 def visible_text(question: str) -> str:
@@ -81,13 +105,17 @@ def _overlap(question_terms: set[str], text: str) -> float:
     return len(question_terms & set(tokenize(text))) / len(question_terms)
 
 
-def sentence_score(sentence: Sentence, hit: Hit, question_terms: set[str], config: Config) -> float:
+def sentence_score(sentence: Sentence, hit: Hit, question_terms: set[str], config: Config,
+                   known_designators: set[str] | None = None) -> float:
     """How well one sentence answers: its meaning read within its passage, the question's
-    words it shares, and how well its whole passage matches."""
+    words it shares, how well its whole passage matches, and, when the question asks which
+    equipment (``known_designators`` is not None), whether it names equipment the question does not."""
+    supplies_equipment = known_designators is not None and bool(designators(sentence.text) - known_designators)
     return (
         sentence.contextual
         + config.overlap_weight * _overlap(question_terms, sentence.text)
         + config.passage_weight * (hit.dense or 0.0)
+        + config.answer_type_weight * supplies_equipment
     )
 
 
@@ -110,8 +138,9 @@ def answer(question: str, index: Index, config: Config) -> Answer:
     # that name it, however weakly a bare name embeds.
     naming = [s for s in candidates if names & set(tokenize(s.text))] if names and terms - FRAME_TERMS <= names else []
     candidates = naming or candidates
+    known_designators = wanted_designators(cleaned)
     scored = sorted(
-        ((sentence_score(s, by_chunk[s.chunk_id], terms, config), s) for s in candidates),
+        ((sentence_score(s, by_chunk[s.chunk_id], terms, config, known_designators), s) for s in candidates),
         key=lambda pair: -pair[0],
     )
     # Whether to answer rests on the plainest evidence: the best sentence's similarity.
@@ -197,10 +226,9 @@ def _footnotes(quotes: tuple[Quote, ...], index: Index) -> tuple[Footnote, ...]:
 
 def _passage(hit: Hit, quotes: tuple[Quote, ...]) -> Passage:
     chunk = hit.chunk
-    highlight = next(
-        ((q.start - chunk.start, q.end - chunk.start) for q in quotes
-         if q.article == chunk.article and chunk.start <= q.start and q.end <= chunk.end),
-        None,
+    highlights = tuple(
+        (q.start - chunk.start, q.end - chunk.start) for q in quotes
+        if q.article == chunk.article and chunk.start <= q.start and q.end <= chunk.end
     )
     return Passage(
         chunk_id=chunk.id,
@@ -210,5 +238,5 @@ def _passage(hit: Hit, quotes: tuple[Quote, ...]) -> Passage:
         text=chunk.text,
         score=round(hit.score, 6),
         footnotes=chunk.footnotes,
-        highlight=highlight,
+        highlights=highlights,
     )

@@ -13,7 +13,7 @@ Gradio's API stays on, with two named endpoints:
 
         from gradio_client import Client
         client = Client("http://127.0.0.1:7860/")
-        client.predict("Which fighter jets and air-defence systems did Russia sell to China?", api_name="/ask")
+        client.predict("Which Russian weapons were sold to China?", api_name="/ask")
 
 ``/chat`` (question: str, history: list) -> (textbox, history, sources)
     What the page itself calls: the history with the new exchange appended
@@ -57,8 +57,8 @@ CHAT_MAX_HEIGHT = 1100  # pixels: the chat grows to show an Arabic and an Englis
 CONCURRENCY_GROUP = "answer"  # the chat and the API share one limit on questions answered at once
 
 EXAMPLES = [
-    "ما هي الطائرات المقاتلة ومنظومات الدفاع الجوي التي باعتها روسيا إلى الصين؟",
-    "Which fighter jets and air-defence systems did Russia sell to China?",
+    "ما هي الأسلحة الروسية التي بيعت للصين؟",
+    "Which Russian weapons were sold to China?",
     "من كتب هذا المقال؟",
     "What do Moscow and Beijing oppose in the Indo-Pacific?",
     "What does the article say about the FIFA World Cup?",  # the article does not say

@@ -157,13 +157,13 @@ def answer_html(answer: Answer) -> str:
 
 
 def passage_html(passage: Passage, number: int) -> str:
-    """A retrieved passage with the quoted sentence inside it marked."""
+    """A retrieved passage with the quoted sentences inside it marked."""
     text = passage.text
-    if passage.highlight is None:
-        body = text_html(text)
-    else:
-        start, end = passage.highlight
-        body = f"{text_html(text[:start])}<mark>{text_html(text[start:end])}</mark>{text_html(text[end:])}"
+    body, shown = "", 0
+    for start, end in passage.highlights:  # in article order, never overlapping
+        body += f"{text_html(text[shown:start])}<mark>{text_html(text[start:end])}</mark>"
+        shown = end
+    body += text_html(text[shown:])
     where = " · ".join(p for p in (passage.section, passage.chunk_id) if p)
     return (f'<div class="passage"><p class="where" dir="{direction(where)}">{number}. {text_html(where)}</p>'
             f'<p class="text" dir="{direction(text)}">{body}</p></div>')

@@ -239,7 +239,8 @@ def index_dump(output, **options):
 # -- asking ----------------------------------------------------------------------------
 ANSWER_SETTINGS = ("index", "model", "models_dir", "query_prompt", "hnsw_ef_search", "ivf_nprobe", "k", "candidates",
                    "rrf_k", "lexical_weight", "reference_weight",
-                   "overlap_weight", "passage_weight", "quote_sentences", "quote_margin", "abstain_threshold_ar", "abstain_threshold_en",
+                   "overlap_weight", "passage_weight", "answer_type_weight", "quote_sentences", "quote_margin",
+                   "abstain_threshold_ar", "abstain_threshold_en",
                    "max_question_chars")
 
 

@@ -82,6 +82,12 @@ class Config:
     passage_weight: float = _setting(
         0.5, "Weight of the whole passage's similarity to the question in a sentence's score."
     )
+    answer_type_weight: float = _setting(
+        0.08, "Added to a sentence's score when the question asks which equipment (weapons, aircraft, "
+        "missiles…) and the sentence names some by designator (Su-35, S-400) that the question does not "
+        "(measured: 0.07–0.08 quote the S-400 sentence for \"Which Russian weapons were sold to China?\"; "
+        "from 0.09 equipment questions answered without designators lose their answer)."
+    )
     quote_sentences: int = _setting(2, "Most sentences quoted in one answer.")
     quote_margin: float = _setting(
         0.03, "A second sentence is quoted only if it scores within this of the best."

@@ -156,7 +156,7 @@ class Passage:
     text: str
     score: float
     footnotes: tuple[int, ...] = ()
-    highlight: tuple[int, int] | None = None  # span of the quote inside ``text``
+    highlights: tuple[tuple[int, int], ...] = ()  # spans of the quotes inside ``text``, in order
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from iqtibas.chat import answer, detect_language
-from iqtibas.chat.render import render_text
+from iqtibas.chat.answer import wanted_designators
+from iqtibas.chat.render import passages_html, render_text
 from iqtibas.records import IqtibasError
 
 S400_SENTENCE = (
@@ -38,7 +39,12 @@ def test_language_is_detected_by_script(question, language):
     assert detect_language(question) == language
 
 
-@pytest.mark.parametrize("question", ["ما هي الطائرات المقاتلة ومنظومات الدفاع الجوي التي باعتها روسيا إلى الصين؟", "Which fighter jets and air-defence systems did Russia sell to China?"])
+@pytest.mark.parametrize("question", [
+    "ما هي الأسلحة الروسية التي بيعت للصين؟",
+    "Which Russian weapons were sold to China?",
+    "ما هي الطائرات المقاتلة ومنظومات الدفاع الجوي التي باعتها روسيا إلى الصين؟",
+    "Which fighter jets and air-defence systems did Russia sell to China?",
+])
 def test_weapons_question_quotes_the_s400_sentence_with_footnote_4(question, loaded_index, session_config):
     result = answer(question, loaded_index, session_config)
     assert not result.abstained
@@ -46,6 +52,32 @@ def test_weapons_question_quotes_the_s400_sentence_with_footnote_4(question, loa
     footnote = next(f for f in result.footnotes if f.number == 4)
     assert footnote.title == "The Growing Significance of China-Russia Defense Cooperation"
     assert footnote.url.startswith("https://ssi.armywarcollege.edu/")
+
+
+@pytest.mark.parametrize(
+    ("question", "known"),
+    [
+        ("Which Russian weapons were sold to China?", set()),
+        ("What kind of missiles does China make?", set()),
+        ("ما هي الأسلحة الروسية التي بيعت للصين؟", set()),
+        ("أي طائرات اشترتها الصين؟", set()),
+        ("Which engines besides the D-30 were sold?", {"D-30"}),
+        ("What does the article say about the S-400?", None),
+        ("What role do aircraft play in the exercises?", None),
+        ("How did Russian arms help China?", None),
+        ("What goods does Russia import from China?", None),
+    ],
+)
+def test_which_equipment_questions_want_designators_the_question_lacks(question, known):
+    assert wanted_designators(question) == known
+
+
+@pytest.mark.parametrize("question", ["What weapons can China now produce domestically?",
+                                      "ما الأسلحة التي باتت الصين تنتجها محليًا؟"])
+def test_an_equipment_question_answered_without_designators_keeps_its_answer(question, loaded_index, session_config):
+    # The answer-type bonus must not push out the sentence that answers without naming a designator.
+    result = answer(question, loaded_index, session_config)
+    assert any("قادرة على إنتاج صواريخ وطائرات مقاتلة" in q.text for q in result.quotes)
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
@@ -57,9 +89,18 @@ def test_every_quote_is_an_exact_substring_of_the_article(question, loaded_index
         assert {f.number for f in result.footnotes} >= set(quote.footnotes)
     for passage in result.passages:
         assert passage.text in text[passage.article]
-        if passage.highlight:
-            start, end = passage.highlight
+        for start, end in passage.highlights:
             assert passage.text[start:end] in [q.text for q in result.quotes]
+
+
+def test_every_quote_is_marked_in_the_passage_it_comes_from(loaded_index, session_config):
+    # "Which Russian weapons…" quotes two sentences of one passage (S-400 [4], the D-30 engines [5]).
+    result = answer("Which Russian weapons were sold to China?", loaded_index, session_config)
+    passages = {p.chunk_id: p for p in result.passages}
+    for quote in result.quotes:
+        passage = passages[quote.chunk_id]
+        assert any(passage.text[start:end] == quote.text for start, end in passage.highlights)
+    assert passages_html(result).count("<mark>") == len(result.quotes) >= 2
 
 
 def test_reply_is_framed_in_the_askers_language(loaded_index, session_config):

@@ -9,8 +9,8 @@ from gradio_client import Client
 
 
 WEAPONS_QUESTIONS = {
-    "ar": "ما هي الطائرات المقاتلة ومنظومات الدفاع الجوي التي باعتها روسيا إلى الصين؟",
-    "en": "Which fighter jets and air-defence systems did Russia sell to China?",
+    "ar": "ما هي الأسلحة الروسية التي بيعت للصين؟",
+    "en": "Which Russian weapons were sold to China?",
 }
 SU35_SENTENCE = (
     "تُعد طائرات سوخوي Su-35 المقاتلة ومنظومات الدفاع الجوي S-400 "

@@ -18,8 +18,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VIEWPORT = {"width": 1280, "height": 1600}
 REPLY_TIMEOUT_MS = 60_000  # the first question also warms the model up
-ARABIC_QUESTION = "ما هي الطائرات المقاتلة ومنظومات الدفاع الجوي التي باعتها روسيا إلى الصين؟"
-ENGLISH_QUESTION = "Which fighter jets and air-defence systems did Russia sell to China?"
+ARABIC_QUESTION = "ما هي الأسلحة الروسية التي بيعت للصين؟"
+ENGLISH_QUESTION = "Which Russian weapons were sold to China?"
 FOOTNOTE_4_URL = (
     "https://ssi.armywarcollege.edu/SSI-Media/Recent-Publications/Display/Article/3908561/"
     "the-growing-significance-of-china-russia-defense-cooperation/"

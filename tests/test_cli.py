@@ -68,13 +68,13 @@ def test_index_dump_writes_every_chunk(index_folder):
 
 
 def test_ask_prints_the_quote(index_folder):
-    result = run("ask", "--index", index_folder, "Which fighter jets and air-defence systems did Russia sell to China?")
+    result = run("ask", "--index", index_folder, "Which Russian weapons were sold to China?")
     assert result.exit_code == 0
     assert "According to the article:" in result.output and "S-400" in result.output
 
 
 def test_ask_json_has_the_documented_keys(index_folder):
-    result = run("ask", "--index", index_folder, "--json", "ما هي الطائرات المقاتلة ومنظومات الدفاع الجوي التي باعتها روسيا إلى الصين؟")
+    result = run("ask", "--index", index_folder, "--json", "ما هي الأسلحة الروسية التي بيعت للصين؟")
     answer = json.loads(result.output)
     assert ANSWER_KEYS <= set(answer)
     assert answer["language"] == "ar" and answer["abstained"] is False
