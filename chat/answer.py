@@ -17,6 +17,17 @@ LATIN_TOKEN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 LATIN_NAME = re.compile(r"^[A-Z0-9]+$|\d")
 DIGIT = re.compile(r"\d")
 MARKER = re.compile(r"\[(\d+)\]")
+# A count ("How many…", "كم عدد…") is answered only by a sentence that gives one: a number that is
+# not a year, a footnote marker or part of a designator (Su-35), or a number word.
+ASKS_FOR_COUNT = re.compile(r"\bhow\s+many\b|(?:^|\s)كم\s+(?!دام|استمر)", re.IGNORECASE)
+NUMBER = re.compile(r"(?<![\w-])\d+(?:[.,]\d+)*(?![\w-])")
+YEAR = re.compile(r"^(?:19|20)\d\d$")
+NUMBER_WORDS = frozenset(tokenize(
+    "one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred hundreds "
+    "thousand thousands million millions billion billions dozen dozens "
+    "واحد واحدة اثنان اثنين اثنتان ثلاث ثلاثة أربع أربعة خمس خمسة ست ستة سبع سبعة ثمان ثماني ثمانية تسع تسعة "
+    "عشر عشرة عشرات عشرين مئة مائة مئات ألف آلاف مليون ملايين مليار مليارات"
+))
 # Answer type. The embedding model reads topic, not what a question asks for: to "Which Russian
 # weapons were sold to China?" it ranks "Russian arms exports to China declined" above "Su-35
 # fighters and S-400 systems … that Russia sold to China". A question asking which equipment
@@ -71,6 +82,21 @@ def wanted_designators(question: str) -> set[str] | None:
     """For a question asking which equipment, the designators it already names (an answer must
     name others); None for any other question."""
     return designators(question) if ASKS_FOR_EQUIPMENT.search(question) else None
+
+
+def counts(text: str) -> set[str]:
+    """The counts a text gives: numbers other than years, footnote markers and designators'
+    digits, and number words."""
+    numbers = {n for n in NUMBER.findall(MARKER.sub(" ", text)) if not YEAR.match(n)}
+    return numbers | (set(tokenize(text.replace("-", " "))) & NUMBER_WORDS)  # "twenty-four" is two words
+
+
+def gives_count(question: str, quotes: tuple[Quote, ...]) -> bool:
+    """False when the question asks how many and no quote gives a count it does not already hold."""
+    if not ASKS_FOR_COUNT.search(question):
+        return True
+    asked = counts(question)
+    return any(counts(quote.text) - asked for quote in quotes)
 
 
 def visible_text(question: str) -> str:
@@ -147,6 +173,8 @@ def answer(question: str, index: Index, config: Config) -> Answer:
     evidence = max((s.dense for _, s in scored), default=0.0)
     abstained = (evidence < config.abstain_threshold(language) and not naming) or bool(index.unknown_identifiers(cleaned))
     quotes = () if abstained else _quotes(scored, {hit.chunk.id: hit.chunk for hit in hits}, config)
+    if not gives_count(cleaned, quotes):
+        abstained, quotes = True, ()
     if source_wanted:
         quotes += _reference_quotes(quotes, index)
     footnotes = _footnotes(quotes, index)

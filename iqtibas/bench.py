@@ -839,7 +839,7 @@ def run(quick: bool, sections: bool, scale_corpus: str | None, skip_server: bool
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m iqtibas.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m iqtibas.bench", description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("--quick", action="store_true", help="fewer questions and runs; tiny scale run")
     parts = parser.add_mutually_exclusive_group()
     parts.add_argument("--skip-scale", action="store_true",

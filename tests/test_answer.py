@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from iqtibas.chat import answer, detect_language
-from iqtibas.chat.answer import wanted_designators
+from iqtibas.chat.answer import counts, wanted_designators
 from iqtibas.chat.render import passages_html, render_text
 from iqtibas.records import IqtibasError
 
@@ -78,6 +78,34 @@ def test_an_equipment_question_answered_without_designators_keeps_its_answer(que
     # The answer-type bonus must not push out the sentence that answers without naming a designator.
     result = answer(question, loaded_index, session_config)
     assert any("قادرة على إنتاج صواريخ وطائرات مقاتلة" in q.text for q in result.quotes)
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("استمرت لمدة 6 أيام ويتم تنفيذها منذ عام 1985.", {"6"}),
+        ("منظومات الدفاع الجوي S-400 … الصواريخ 3M-54E إلى الصين[4].", set()),
+        ("China bought twenty-four Su-35 jets in 2015", {"twenty", "four"}),
+        ("ثلاثة آلاف جندي", {"ثلاثه", "الاف"}),
+    ],
+)
+def test_counts_are_numbers_that_are_not_years_markers_or_designators(text, found):
+    assert counts(text) == found
+
+
+@pytest.mark.parametrize("question", ["How many Su-35 jets did China buy?", "كم عدد طائرات Su-35 التي اشترتها الصين؟",
+                                      "How many S-400 systems did Russia deliver?"])
+def test_a_count_the_article_never_gives_is_not_answered(question, loaded_index, session_config):
+    # The S-400 sentence is about the question, but gives no count.
+    result = answer(question, loaded_index, session_config)
+    assert result.abstained and result.quotes == ()
+
+
+@pytest.mark.parametrize("question", ["How many days did the Okean 2024 exercise last?", "كم يوما استمرت مناورات أوكين 2024؟"])
+def test_a_count_the_article_gives_is_quoted(question, loaded_index, session_config):
+    result = answer(question, loaded_index, session_config)
+    assert not result.abstained
+    assert any("استمرت لمدة 6 أيام" in q.text for q in result.quotes)
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
