@@ -17,11 +17,24 @@ LATIN_TOKEN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 LATIN_NAME = re.compile(r"^[A-Z0-9]+$|\d")
 DIGIT = re.compile(r"\d")
 MARKER = re.compile(r"\[(\d+)\]")
-# A count ("How many…", "كم عدد…") is answered only by a sentence that gives one: a number that is
-# not a year, a footnote marker or part of a designator (Su-35), or a number word.
+# A question asking how many ("How many…", "كم عدد…") or when ("When…", "متى…") is answered only
+# by a sentence that gives a count or a date the question does not already hold. A count is a
+# number that is not a year, a footnote marker or part of a designator (Su-35), or a number word;
+# a date is a year, a decade or a month.
 ASKS_FOR_COUNT = re.compile(r"\bhow\s+many\b|(?:^|\s)كم\s+(?!دام|استمر)", re.IGNORECASE)
+ASKS_FOR_DATE = re.compile(
+    r"^\s*(?:since\s+)?when\b|\b(?:in\s+)?(?:what|which)\s+(?:year|years|month|decade|date)\b|\bdate\s+of\b"
+    r"|متى|(?:أي|أيّ)\s+(?:عام|سنة|شهر)|تاريخ\s+(?:ميلاد|وفاة)",
+    re.IGNORECASE,
+)
 NUMBER = re.compile(r"(?<![\w-])\d+(?:[.,]\d+)*(?![\w-])")
 YEAR = re.compile(r"^(?:19|20)\d\d$")
+DATE = re.compile(
+    r"(?<!\d)(?:1[5-9]|20)\d\d(?:s)?(?!\d)"
+    r"|\b(?:January|February|March|April|May|June|July|August|September|October|November|December)\b"
+    r"|(?:عشر|ثلاث|أربع|خمس|ست|سبع|ثمان|تسع)ينيات"
+    r"|يناير|فبراير|مارس|أبريل|إبريل|مايو|يونيو|يوليو|أغسطس|سبتمبر|أكتوبر|نوفمبر|ديسمبر"
+)
 NUMBER_WORDS = frozenset(tokenize(
     "one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred hundreds "
     "thousand thousands million millions billion billions dozen dozens "
@@ -91,12 +104,24 @@ def counts(text: str) -> set[str]:
     return numbers | (set(tokenize(text.replace("-", " "))) & NUMBER_WORDS)  # "twenty-four" is two words
 
 
-def gives_count(question: str, quotes: tuple[Quote, ...]) -> bool:
-    """False when the question asks how many and no quote gives a count it does not already hold."""
-    if not ASKS_FOR_COUNT.search(question):
-        return True
-    asked = counts(question)
-    return any(counts(quote.text) - asked for quote in quotes)
+def dates(text: str) -> set[str]:
+    """The years, decades and months a text names."""
+    return set(DATE.findall(MARKER.sub(" ", text)))
+
+
+# What a question can ask for that a quote must then give.
+ASKED_VALUES = ((ASKS_FOR_COUNT, counts), (ASKS_FOR_DATE, dates))
+
+
+def gives_asked_values(question: str, quotes: tuple[Quote, ...]) -> bool:
+    """False when the question asks how many or when and no quote gives a count or a date it
+    does not already hold."""
+    for asks, values in ASKED_VALUES:
+        if asks.search(question):
+            known = values(question)
+            if not any(values(quote.text) - known for quote in quotes):
+                return False
+    return True
 
 
 def visible_text(question: str) -> str:
@@ -173,10 +198,10 @@ def answer(question: str, index: Index, config: Config) -> Answer:
     evidence = max((s.dense for _, s in scored), default=0.0)
     abstained = (evidence < config.abstain_threshold(language) and not naming) or bool(index.unknown_identifiers(cleaned))
     quotes = () if abstained else _quotes(scored, {hit.chunk.id: hit.chunk for hit in hits}, config)
-    if not gives_count(cleaned, quotes):
-        abstained, quotes = True, ()
     if source_wanted:
         quotes += _reference_quotes(quotes, index)
+    if not gives_asked_values(cleaned, quotes):
+        abstained, quotes = True, ()
     footnotes = _footnotes(quotes, index)
     passages = tuple(_passage(hit, quotes) for hit in hits)
     done = time.perf_counter()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from iqtibas.chat import answer, detect_language
-from iqtibas.chat.answer import counts, wanted_designators
+from iqtibas.chat.answer import counts, dates, wanted_designators
 from iqtibas.chat.render import passages_html, render_text
 from iqtibas.records import IqtibasError
 
@@ -99,6 +99,41 @@ def test_a_count_the_article_never_gives_is_not_answered(question, loaded_index,
     # The S-400 sentence is about the question, but gives no count.
     result = answer(question, loaded_index, session_config)
     assert result.abstained and result.quotes == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("منذ تسعينيات القرن الماضي، كانت روسيا", {"تسعينيات"}),
+        ("في نوفمبر 2021، وقّع … للفترة 2021-2025", {"نوفمبر", "2021", "2025"}),
+        ("Su-35 و S-400 إلى الصين[14].", set()),
+        ("in the 1990s and again in March", {"1990s", "March"}),
+    ],
+)
+def test_dates_are_years_decades_and_months(text, found):
+    assert dates(text) == found
+
+
+@pytest.mark.parametrize("question", ["What is the author's date of birth?", "متى ولد كاتب المقال؟"])
+def test_a_date_the_article_never_gives_is_not_answered(question, loaded_index, session_config):
+    # The bio sentence is about the author, but gives no date.
+    result = answer(question, loaded_index, session_config)
+    assert result.abstained and result.quotes == ()
+
+
+@pytest.mark.parametrize(("question", "year"), [("في أي عام ضمّت روسيا شبه جزيرة القرم؟", "2014"),
+                                              ("Since what year have bilateral naval drills expanded markedly?", "2022")])
+def test_a_date_the_article_gives_is_quoted(question, year, loaded_index, session_config):
+    result = answer(question, loaded_index, session_config)
+    assert not result.abstained
+    assert any(year in q.text for q in result.quotes)
+
+
+def test_a_date_a_reference_entry_gives_is_quoted(loaded_index, session_config):
+    # The body sentence citing [4] names no date; its reference entry does.
+    result = answer("When was the cited Army War College article published?", loaded_index, session_config)
+    assert not result.abstained
+    assert any("September 18, 2024" in q.text for q in result.quotes)
 
 
 @pytest.mark.parametrize("question", ["How many days did the Okean 2024 exercise last?", "كم يوما استمرت مناورات أوكين 2024؟"])
