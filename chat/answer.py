@@ -53,6 +53,8 @@ ASKS_FOR_EQUIPMENT = re.compile(
     rf"|(?:^|\s)(?:ما|ما هي|ما هو|أي|أيّ|ما أبرز|ما اسم)\s+(?:ال)?(?:{EQUIPMENT_AR})(?=\s|$|[؟?])",
     re.IGNORECASE,
 )
+# "Who is X?" / "What is X?" in Arabic, X of one to three words.
+ARABIC_DEFINITION = re.compile(r"^\s*(?:من|ما)\s+(?:هو|هي)\s+(\S+(?:\s+\S+){0,2}?)\s*[؟?]?\s*$")
 # Words that frame a question about the article rather than ask about something in it.
 FRAME_TERMS = frozenset(tokenize(
     "article say says said tell me mention mentions mentioned write writes wrote written "
@@ -124,6 +126,22 @@ def gives_asked_values(question: str, quotes: tuple[Quote, ...]) -> bool:
     return True
 
 
+def defined_terms(question: str) -> set[str]:
+    """The terms of X in an Arabic "who/what is X?" ("من هو شويغو؟", "ما هي منظمة شنغهاي للتعاون؟")."""
+    match = ARABIC_DEFINITION.match(question)
+    return set(tokenize(match.group(1))) if match else set()
+
+
+def _sentences_naming(question: str, terms: set[str], candidates: list[Sentence]) -> list[Sentence]:
+    """For a question that only names something, the candidate sentences that name it; else none."""
+    names, defined = named_terms(question), defined_terms(question)
+    if names and terms - FRAME_TERMS <= names:
+        return [s for s in candidates if names & set(tokenize(s.text))]
+    if defined and terms <= defined:
+        return [s for s in candidates if defined <= set(tokenize(s.text))]
+    return []
+
+
 def visible_text(question: str) -> str:
     """The question as search reads it: controls become spaces, format characters and
     tashkeel go, white space is folded. Empty when nothing readable is left."""
@@ -184,10 +202,9 @@ def answer(question: str, index: Index, config: Config) -> Answer:
     # A reference-list entry is quoted only when the question asks for a source.
     candidates = [s for s in index.sentences_for(cleaned, hits)
                   if source_wanted or by_chunk[s.chunk_id].chunk.kind != "reference"]
-    names = named_terms(cleaned)
-    # A question that only names something ("What is AUKUS?") is answered by the sentences
-    # that name it, however weakly a bare name embeds.
-    naming = [s for s in candidates if names & set(tokenize(s.text))] if names and terms - FRAME_TERMS <= names else []
+    # A question that only names something ("What is AUKUS?", "من هو شويغو؟") is answered by the
+    # sentences that name it, however weakly a bare name embeds.
+    naming = _sentences_naming(cleaned, terms, candidates)
     candidates = naming or candidates
     known_designators = wanted_designators(cleaned)
     scored = sorted(

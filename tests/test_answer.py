@@ -175,13 +175,19 @@ def test_reply_is_framed_in_the_askers_language(loaded_index, session_config):
 
 @pytest.mark.parametrize(
     ("question", "name"),
-    [("What is AUKUS?", "AUKUS"), ("What does the article say about the QUAD?", "QUAD"), ("ما هو Be-103؟", "Be-103")],
+    [("What is AUKUS?", "AUKUS"), ("What does the article say about the QUAD?", "QUAD"), ("ما هو Be-103؟", "Be-103"),
+     ("من هو شويغو؟", "شويغو"), ("ما هي منظمة شنغهاي للتعاون؟", "منظمة شنغهاي للتعاون")],
 )
 def test_a_question_that_only_names_something_quotes_where_the_article_names_it(
         question, name, loaded_index, session_config):
     result = answer(question, loaded_index, session_config)
     assert not result.abstained
     assert result.quotes and all(name in q.text for q in result.quotes)
+
+
+@pytest.mark.parametrize("question", ["من هو بايدن؟", "من هو وزير الدفاع الأمريكي؟"])
+def test_who_is_someone_the_article_never_names_abstains(question, loaded_index, session_config):
+    assert answer(question, loaded_index, session_config).abstained
 
 
 def test_a_named_question_that_asks_more_than_the_name_can_still_abstain(loaded_index, session_config):
