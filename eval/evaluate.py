@@ -125,11 +125,14 @@ def summarise(questions: list[dict], config: Config) -> dict:
 
 def _abstention(questions: list[dict], language: str, config: Config) -> dict:
     mine = [q for q in questions if q["lang"] == language]
-    threshold, accuracy = calibrate_threshold(mine)
+    threshold, accuracy = calibrate_threshold(mine, config.abstain_threshold(language))
+    refused = metrics.mean([float(q["answer"]["abstained"]) for q in mine if q["type"] == UNANSWERABLE])
+    false_rate = metrics.mean([float(q["answer"]["abstained"]) for q in mine if q["type"] != UNANSWERABLE])
     return {
         "threshold": config.abstain_threshold(language),
-        "rate_on_unanswerable": metrics.mean([float(q["answer"]["abstained"]) for q in mine if q["type"] == UNANSWERABLE]),
-        "false_rate_on_answerable": metrics.mean([float(q["answer"]["abstained"]) for q in mine if q["type"] != UNANSWERABLE]),
+        "rate_on_unanswerable": refused,
+        "false_rate_on_answerable": false_rate,
+        "balanced_accuracy": (refused + 1 - false_rate) / 2,
         "calibrated_threshold": threshold,
         "calibrated_balanced_accuracy": accuracy,
     }
@@ -153,23 +156,34 @@ def _answer_means(members: list[dict]) -> dict:
     }
 
 
-def calibrate_threshold(questions: list[dict]) -> tuple[float, float]:
+def calibrate_threshold(questions: list[dict], configured: float | None = None) -> tuple[float, float]:
     """The abstention threshold that best separates answerable from unanswerable scores.
 
     Maximises balanced accuracy: the mean of the answered share of answerable
-    questions and the abstained share of unanswerable ones (by score alone). Returns
-    (threshold, balanced accuracy); the lowest such threshold on ties.
+    questions and the abstained share of unanswerable ones. Against the ``configured``
+    threshold, a question that abstained although its score reached it did so for another
+    reason (a count or a date the article does not give, a year or model it never names) and
+    abstains at any threshold; one answered although its score fell short was answered for
+    another reason (it only names something the article names) and is answered at any threshold.
+    Returns (threshold, balanced accuracy); the lowest such threshold on ties.
     """
     scored = defaultdict(list)
     for q in questions:
-        scored[q["type"] == UNANSWERABLE].append(q["answer"]["score"])
+        score, abstained = q["answer"]["score"], q["answer"].get("abstained")
+        # None: the threshold decides; True / False: abstains / answers whatever the threshold.
+        fixed = None if configured is None or abstained == (score < configured) else abstained
+        scored[q["type"] == UNANSWERABLE].append((score, fixed))
     answerable, unanswerable = scored[False], scored[True]
     if not answerable or not unanswerable:
         return math.nan, math.nan
+
+    def abstains(score: float, fixed: bool | None, threshold: float) -> bool:
+        return score < threshold if fixed is None else fixed
+
     best = (math.nan, -1.0)
-    for threshold in sorted(set(answerable) | set(unanswerable)):
-        kept = sum(s >= threshold for s in answerable) / len(answerable)
-        refused = sum(s < threshold for s in unanswerable) / len(unanswerable)
+    for threshold in sorted({score for score, _ in answerable + unanswerable}):
+        kept = sum(not abstains(*q, threshold) for q in answerable) / len(answerable)
+        refused = sum(abstains(*q, threshold) for q in unanswerable) / len(unanswerable)
         accuracy = (kept + refused) / 2
         if accuracy > best[1]:
             best = (threshold, accuracy)

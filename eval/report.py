@@ -56,8 +56,8 @@ def summary_lines(report: Report) -> list[str]:
     ]
     lines += [
         f"  {language}: {_number(a['rate_on_unanswerable'])} / {_number(a['false_rate_on_answerable'])} at threshold "
-        f"{a['threshold']:.3f} (calibrated on this set: {a['calibrated_threshold']:.3f}, balanced accuracy "
-        f"{_number(a['calibrated_balanced_accuracy'])})"
+        f"{a['threshold']:.3f}, balanced accuracy {_number(a['balanced_accuracy'])} (best threshold on this set: "
+        f"{a['calibrated_threshold']:.3f}, balanced accuracy {_number(a['calibrated_balanced_accuracy'])})"
         for language, a in abstention.items() if isinstance(a, dict)
     ]
     lines.append(f"latency per question: p50 {latency['p50']:.1f} ms, p95 {latency['p95']:.1f} ms")

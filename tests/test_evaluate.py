@@ -48,6 +48,15 @@ def test_calibration_separates_known_scores():
     assert threshold == 0.85 and accuracy == pytest.approx((2 / 3 + 1) / 2)
 
 
+def test_calibration_keeps_abstentions_and_answers_that_the_threshold_did_not_decide():
+    # At the configured 0.8: the unanswerable 0.83 abstained for another reason (say, a count the
+    # article does not give), and the answerable 0.75 was answered for another (it only names something).
+    questions = [{"type": "factoid", "answer": {"score": s, "abstained": a}} for s, a in ((0.9, False), (0.75, False))]
+    questions += [{"type": "unanswerable", "answer": {"score": s, "abstained": True}} for s in (0.7, 0.83)]
+    assert calibrate_threshold(questions, configured=0.8) == (0.75, 1.0)
+    assert calibrate_threshold(questions)[1] < 1.0
+
+
 def test_eval_command_writes_the_report_and_enforces_the_floor(few_pairs, built_index, session_config, tmp_path):
     data = tmp_path / "few.jsonl"
     data.write_text("".join(line for line in DEFAULT_PAIRS.read_text(encoding="utf-8").splitlines(keepends=True)
