@@ -213,7 +213,7 @@ def answer(question: str, index: Index, config: Config) -> Answer:
     )
     # Whether to answer rests on the plainest evidence: the best sentence's similarity.
     evidence = max((s.dense for _, s in scored), default=0.0)
-    abstained = (evidence < config.abstain_threshold(language) and not naming) or bool(index.unknown_identifiers(cleaned))
+    abstained = (evidence < config.abstain_threshold(language) and not naming) or bool(index.unknown_names(cleaned))
     quotes = () if abstained else _quotes(scored, {hit.chunk.id: hit.chunk for hit in hits}, config)
     if source_wanted:
         quotes += _reference_quotes(quotes, index)

@@ -118,6 +118,10 @@ class LexicalIndex:
                 if any(c.isdigit() for c in term) and term not in self.bm25.vocab_dict
                 and term.replace("-", "") not in self.bm25.vocab_dict]
 
+    def has_all(self, terms) -> bool:
+        """Whether every one of these search terms occurs in the indexed texts (False for none)."""
+        return bool(terms) and all(term in self.bm25.vocab_dict for term in terms)
+
     def scores(self, question: str) -> np.ndarray:
         """BM25 score of every chunk (zeros when no term of the question is indexed)."""
         ids = self.bm25.get_tokens_ids(tokenize(question))

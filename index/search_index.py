@@ -30,6 +30,7 @@ import numpy as np
 
 import iqtibas
 from iqtibas.config import Config
+from iqtibas.index.countries import countries_in, name_terms
 from iqtibas.index.dense import DenseIndex
 from iqtibas.index.lexical import LexicalIndex
 from iqtibas.index.model import embed, embed_in_context
@@ -441,9 +442,13 @@ class Index:
                                       float(contextual)))
         return found
 
-    def unknown_identifiers(self, question: str) -> list[str]:
-        """Years and model names in the question that no indexed chunk contains."""
-        return self.lexical.unknown_identifiers(question)
+    def unknown_names(self, question: str) -> list[str]:
+        """Years, model names and countries in the question that no indexed chunk names: the
+        terms, then the countries' codes. A country counts as named when all the terms of its
+        Arabic or its English name occur."""
+        countries = [code for code in sorted(countries_in(question))
+                     if not any(self.lexical.has_all(terms) for terms in name_terms(code))]
+        return self.lexical.unknown_identifiers(question) + countries
 
     def footnote(self, article: str, number: int) -> Footnote | None:
         return self.footnotes.get((article, number))

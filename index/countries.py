@@ -1,0 +1,64 @@
+"""Country names in Arabic and English (CLDR, through Babel), to tell when a question asks about
+a country the articles never name ("Did India buy the S-400?", "ما رأي تركيا؟")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from babel import Locale
+
+from iqtibas.index.lexical import tokenize
+
+# Two-letter CLDR territories that are not countries.
+NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
+# Countries whose Arabic name is also an everyday word: "مالي" financial, "قطر" diameter or region,
+# "عمان" also the capital Amman, "البحرين" the two seas, "الجزائر" the islands, "المغرب" the west.
+# Their Arabic names are not read as countries; their English ones still are.
+AMBIGUOUS_IN_ARABIC = frozenset({"ML", "QA", "OM", "BH", "DZ", "MA"})
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    by_arabic_terms: dict[tuple[str, ...], str]  # search terms of an Arabic name -> code
+    by_english_name: dict[str, str]  # English name as written -> code
+    english_names: re.Pattern  # any English name, as written
+    name_terms: dict[str, tuple[tuple[str, ...], ...]]  # code -> search terms of its Arabic and English names
+    longest: int  # most search terms in an Arabic name
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> Gazetteer:
+    arabic, english = Locale.parse("ar").territories, Locale.parse("en").territories
+    codes = [c for c in arabic if len(c) == 2 and c.isalpha() and c in english and c not in NOT_COUNTRIES]
+    name_terms = {c: (tuple(tokenize(arabic[c])), tuple(tokenize(english[c]))) for c in codes}
+    by_arabic_terms = {name_terms[c][0]: c for c in codes if c not in AMBIGUOUS_IN_ARABIC}
+    # Matched as written, so "china" the porcelain or "chad" the first name are not countries.
+    written = sorted((english[c] for c in codes), key=len, reverse=True)
+    return Gazetteer(
+        by_arabic_terms=by_arabic_terms,
+        by_english_name={english[c]: c for c in codes},
+        english_names=re.compile(r"\b(?:" + "|".join(re.escape(name) for name in written) + r")\b"),
+        name_terms=name_terms,
+        longest=max(len(terms) for terms in by_arabic_terms),
+    )
+
+
+def countries_in(text: str) -> set[str]:
+    """Codes of the countries a text names: in Arabic as search reads it ("الهند", "والهند"), or
+    in English as written ("India", not "india")."""
+    names = gazetteer()
+    terms = tokenize(text)
+    found = {
+        names.by_arabic_terms[tuple(terms[start:end])]
+        for start in range(len(terms))
+        for end in range(start + 1, min(start + names.longest, len(terms)) + 1)
+        if tuple(terms[start:end]) in names.by_arabic_terms
+    }
+    return found | {names.by_english_name[name] for name in names.english_names.findall(text)}
+
+
+def name_terms(code: str) -> tuple[tuple[str, ...], ...]:
+    """The search terms of a country's Arabic and English names."""
+    return gazetteer().name_terms[code]
