@@ -30,11 +30,12 @@ class Gazetteer:
 
 @lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
+    """Every country's Arabic and English names, read once."""
     arabic, english = Locale.parse("ar").territories, Locale.parse("en").territories
     codes = [c for c in arabic if len(c) == 2 and c.isalpha() and c in english and c not in NOT_COUNTRIES]
     name_terms = {c: (tuple(tokenize(arabic[c])), tuple(tokenize(english[c]))) for c in codes}
     by_arabic_terms = {name_terms[c][0]: c for c in codes if c not in AMBIGUOUS_IN_ARABIC}
-    # Matched as written, so "china" the porcelain or "chad" the first name are not countries.
+    # Matched as written, so "china" (porcelain) is not China.
     written = sorted((english[c] for c in codes), key=len, reverse=True)
     return Gazetteer(
         by_arabic_terms=by_arabic_terms,
