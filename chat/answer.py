@@ -28,9 +28,9 @@ ASKS_FOR_DATE = re.compile(
     re.IGNORECASE,
 )
 NUMBER = re.compile(r"(?<![\w-])\d+(?:[.,]\d+)*(?![\w-])")
-YEAR = re.compile(r"^(?:19|20)\d\d$")
+YEAR = r"(?:1[5-9]|20)\d\d"
 DATE = re.compile(
-    r"(?<!\d)(?:1[5-9]|20)\d\d(?:s)?(?!\d)"
+    rf"(?<!\d){YEAR}(?:s)?(?!\d)"
     r"|\b(?:January|February|March|April|May|June|July|August|September|October|November|December)\b"
     r"|(?:عشر|ثلاث|أربع|خمس|ست|سبع|ثمان|تسع)ينيات"
     r"|يناير|فبراير|مارس|أبريل|إبريل|مايو|يونيو|يوليو|أغسطس|سبتمبر|أكتوبر|نوفمبر|ديسمبر"
@@ -102,7 +102,7 @@ def wanted_designators(question: str) -> set[str] | None:
 def counts(text: str) -> set[str]:
     """The counts a text gives: numbers other than years, footnote markers and designators'
     digits, and number words."""
-    numbers = {n for n in NUMBER.findall(MARKER.sub(" ", text)) if not YEAR.match(n)}
+    numbers = {n for n in NUMBER.findall(MARKER.sub(" ", text)) if not re.fullmatch(YEAR, n)}
     return numbers | (set(tokenize(text.replace("-", " "))) & NUMBER_WORDS)  # "twenty-four" is two words
 
 
