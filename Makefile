@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 # The pinned CPU build; an unpinned torch pulls a multi-GB CUDA build.
 TORCH := torch==2.13.0
 
-.PHONY: setup model index chat test eval bench clean
+.PHONY: setup model index chat test eval bench docs clean
 
 setup: $(INSTALLED)
 
@@ -35,7 +35,10 @@ eval: index
 	$(BIN)/iqtibas eval
 
 bench: index
-	$(BIN)/python -m iqtibas.bench
+	$(BIN)/python benchmarks/bench.py
+
+docs: setup
+	$(BIN)/python docs/cli_reference.py
 
 clean:
 	rm -rf $(VENV) models data/index

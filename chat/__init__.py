@@ -1,8 +1,8 @@
 """chat/: answers that quote the article, rendered for the terminal and the chat page."""
 
-from iqtibas.chat.answer import answer, clean_question, detect_language
+from iqtibas.chat.answer import answer
 
-__all__ = ["answer", "build_app", "clean_question", "detect_language"]
+__all__ = ["answer", "build_app"]
 
 
 def __getattr__(name):

@@ -31,7 +31,7 @@ import logging
 
 import gradio as gr
 
-from iqtibas.chat.answer import ARABIC_WORD, LATIN_WORD, answer, detect_language, visible_text
+from iqtibas.chat.answer import answer
 from iqtibas.chat.render import (
     answer_html,
     header_html,
@@ -42,6 +42,7 @@ from iqtibas.chat.render import (
 )
 from iqtibas.config import Config
 from iqtibas.index import Index
+from iqtibas.question import visible_text, written_language
 from iqtibas.records import Answer, IqtibasError
 
 logger = logging.getLogger(__name__)
@@ -99,14 +100,6 @@ PAGE_CSS = """
 """
 
 
-def asker_language(question: str) -> str | None:
-    """The question's language, or None when it holds no words to tell by."""
-    text = visible_text(question)
-    if not (ARABIC_WORD.search(text) or LATIN_WORD.search(text)):
-        return None
-    return detect_language(text)
-
-
 def notice_for(question: str, error: Exception, config: Config) -> str:
     """A polite reply for a question that got no answer, in the asker's language (both when unknown)."""
     if not isinstance(error, IqtibasError):
@@ -118,7 +111,7 @@ def notice_for(question: str, error: Exception, config: Config) -> str:
     else:
         kind = "unusable"
     values = {"length": len(question), "limit": config.max_question_chars, "reason": str(error)}
-    language = asker_language(question)
+    language = written_language(question)
     languages = [language] if language else list(NOTICES[kind])
     return notice_html([(lang, NOTICES[kind][lang].format(**values)) for lang in languages])
 

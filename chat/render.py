@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from iqtibas.chat.answer import MARKER, detect_language
+from iqtibas.question import MARKER, detect_language
 from iqtibas.records import Answer, Footnote, Passage
 
 LABELS = {

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
-import platform
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -12,9 +10,11 @@ from dataclasses import dataclass, field
 from iqtibas.chat import answer
 from iqtibas.config import Config
 from iqtibas.eval import metrics
+from iqtibas.eval.machine import machine_info
 from iqtibas.eval.pairs import LANGUAGES, UNANSWERABLE, Pair
 from iqtibas.index import Index
-from iqtibas.records import Answer
+from iqtibas.question import analyse
+from iqtibas.records import Answer, Question
 
 RETRIEVAL_MODES = ("dense", "lexical", "hybrid")
 RANKED_DEPTH = 10  # recall@1..10, MRR@10 and nDCG@10 look this deep
@@ -34,8 +34,8 @@ class Report:
     sweep: list[dict] = field(default_factory=list)
 
 
-def _retrieval_outcome(pair: Pair, index: Index, mode: str) -> dict:
-    texts = [hit.chunk.text for hit in index.search(pair.question, RANKED_DEPTH, mode)]
+def _retrieval_outcome(pair: Pair, question: Question, index: Index, mode: str) -> dict:
+    texts = [hit.chunk.text for hit in index.search(question, RANKED_DEPTH, mode)]
     ranks = metrics.relevant_ranks(texts, pair.evidence)
     relevance = [1 if rank in ranks else 0 for rank in range(1, len(texts) + 1)]
     outcome = {f"hit@{k}": metrics.hit_at_k(ranks, k) for k in HIT_KS}
@@ -77,20 +77,16 @@ def evaluate(pairs: list[Pair], index: Index, config: Config, progress=None) -> 
         # The answer comes first, so its latency includes embedding the question.
         record["answer"] = _answer_outcome(pair, answer(pair.question, index, config))
         if pair.answerable:
-            record["retrieval"] = {mode: _retrieval_outcome(pair, index, mode) for mode in RETRIEVAL_MODES}
+            question = analyse(pair.question, config)
+            record["retrieval"] = {mode: _retrieval_outcome(pair, question, index, mode) for mode in RETRIEVAL_MODES}
         questions.append(record)
     return Report(
         figures=summarise(questions, config),
         questions=questions,
         settings={name: str(value) for name, value in vars(config).items()},
-        machine={"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-                 "python": platform.python_version(), "cpus": _cpu_count()},
+        machine=machine_info(),
         created=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     )
-
-
-def _cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def summarise(questions: list[dict], config: Config) -> dict:

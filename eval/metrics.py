@@ -23,6 +23,8 @@ from collections.abc import Collection, Sequence
 from difflib import SequenceMatcher
 from functools import lru_cache
 
+import numpy as np
+
 # Share of an evidence string's characters a retrieved text must share with it
 # (as one contiguous run) to count as relevant.
 MIN_OVERLAP = 0.5
@@ -140,17 +142,7 @@ def mean(values: Sequence[float]) -> float:
 
 
 def percentile(values: Sequence[float], q: float) -> float:
-    """The ``q``-th percentile (0–100) with linear interpolation, like numpy's default.
-
-    With the values sorted as ``x[0..n-1]``, the position is ``(n - 1) * q / 100``
-    and the result interpolates between its neighbours; ``nan`` for no values.
-    """
+    """The ``q``-th percentile (0–100), numpy's linear interpolation; ``nan`` for no values."""
     if not 0 <= q <= 100:
         raise ValueError(f"percentile q must be within 0..100, got {q}")
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    return float(np.percentile(values, q)) if len(values) else math.nan

@@ -14,13 +14,15 @@ the reference line for ``reference-list`` questions.
 from __future__ import annotations
 
 import json
+from importlib import resources
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from iqtibas.records import IqtibasError
 
-DEFAULT_PAIRS = Path(__file__).parent / "data" / "qa.jsonl"
+# The pairs shipped with iqtibas, found as package data so an installed wheel has them too.
+DEFAULT_PAIRS = Path(str(resources.files("iqtibas.eval").joinpath("data", "qa.jsonl")))
 
 LANGUAGES = ("ar", "en")
 UNANSWERABLE = "unanswerable"
@@ -54,8 +56,8 @@ class Pair:
         return self.type != UNANSWERABLE
 
 
-def load_pairs(path: Path = DEFAULT_PAIRS) -> list[Pair]:
-    """Read and validate a JSONL file of pairs; blank lines are skipped.
+def load_pairs(path: Path | None = None) -> list[Pair]:
+    """Read and validate a JSONL file of pairs (default: the shipped ones); blank lines are skipped.
 
     Raises :class:`IqtibasError` naming ``file:line`` and the problem for
     invalid JSON, a missing key, a wrong value type, an unknown ``lang`` or
@@ -63,6 +65,7 @@ def load_pairs(path: Path = DEFAULT_PAIRS) -> list[Pair]:
     unanswerable pair has neither, every other pair has evidence) and a
     repeated id.
     """
+    path = DEFAULT_PAIRS if path is None else path
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as error:

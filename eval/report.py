@@ -20,7 +20,8 @@ def _number(value) -> str:
     return str(value)
 
 
-def _table(header: list[str], rows: list[list]) -> list[str]:
+def markdown_table(header: list[str], rows: list[list]) -> list[str]:
+    """A Markdown table's lines; floats with two decimals, nan as a dash."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_number(cell) for cell in row) + " |" for row in rows]
     return lines
@@ -34,13 +35,13 @@ def retrieval_table(report: Report, groups: list[str] | None = None) -> list[str
         for group in groups
         for mode in RETRIEVAL_MODES
     ]
-    return _table(["questions", "retrieval", "n", *RETRIEVAL_COLUMNS], rows)
+    return markdown_table(["questions", "retrieval", "n", *RETRIEVAL_COLUMNS], rows)
 
 
 def answer_table(report: Report) -> list[str]:
     answers = report.figures["answers"]
     columns = ("evidence_in_quote", "footnote_precision", "footnote_recall", "false_abstention")
-    return _table(["questions", "n", *columns], [[g, v["n"], *(v[c] for c in columns)] for g, v in answers.items()])
+    return markdown_table(["questions", "n", *columns], [[g, v["n"], *(v[c] for c in columns)] for g, v in answers.items()])
 
 
 def summary_lines(report: Report) -> list[str]:
@@ -69,8 +70,8 @@ def markdown(report: Report) -> str:
     lines = [
         "# iqtibas evaluation",
         "",
-        f"{report.created}; {report.machine['processor']}, {report.machine['cpus']} CPUs, "
-        f"Python {report.machine['python']}. Regenerate with `make eval`.",
+        f"{report.created}; {report.machine['cpu']}, {report.machine['cores']} cores, "
+        f"Python {report.machine['versions']['python']}. Regenerate with `make eval`.",
         "",
         f"{counts['pairs']} pairs: {counts['answerable']} answerable, {counts['unanswerable']} unanswerable; "
         f"{counts['ar']} Arabic, {counts['en']} English. A retrieved chunk is relevant when it contains, is "
@@ -90,7 +91,7 @@ def markdown(report: Report) -> str:
     ]
     if report.sweep:
         header = list(report.sweep[0])
-        lines += ["", "## Sweep", "", *_table(header, [[row[h] for h in header] for row in report.sweep])]
+        lines += ["", "## Sweep", "", *markdown_table(header, [[row[h] for h in header] for row in report.sweep])]
     missed = [q for q in report.questions if q["type"] != UNANSWERABLE and not q["answer"].get("evidence_in_quote")]
     if missed:
         lines += ["", "## Answerable questions whose quote missed the evidence", ""]

@@ -1,23 +1,20 @@
-"""index/: embed chunks, store them in a self-describing folder, search them.
+"""index/: embed chunks, store them in a self-describing folder, retrieve them.
 
 The stage's public surface; nothing else is imported from outside the folder.
 """
 
-from iqtibas.index.lexical import normalize_arabic, strip_diacritics, tokenize
+from iqtibas.index.dense import DenseIndex
+from iqtibas.index.fusion import reciprocal_rank_fusion
 from iqtibas.index.model import embed, ensure_model, load_model, model_info
-from iqtibas.index.search_index import Index, asks_for_source, stale_reasons
-from iqtibas.index.sentences import sentence_spans
+from iqtibas.index.search_index import Index, stale_reasons
 
 __all__ = [
+    "DenseIndex",
     "Index",
-    "asks_for_source",
     "embed",
     "ensure_model",
     "load_model",
     "model_info",
-    "normalize_arabic",
-    "sentence_spans",
+    "reciprocal_rank_fusion",
     "stale_reasons",
-    "strip_diacritics",
-    "tokenize",
 ]

@@ -44,7 +44,7 @@ def _factory_string(kind: str, count: int, config: Config) -> str:
 
 
 class DenseIndex:
-    """One FAISS index; ``search`` returns (scores, positions) as FAISS does, -1 for none."""
+    """One FAISS index over L2-normalised vectors; searches return (positions, scores), best first."""
 
     def __init__(self, faiss_index, kind: str):
         self.faiss_index = faiss_index
@@ -80,8 +80,16 @@ class DenseIndex:
         elif self.kind == "ivf":
             self.faiss_index.nprobe = config.ivf_nprobe
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        return self.faiss_index.search(queries, min(k, len(self)))
+    def search(self, query: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """The positions and inner products of the ``count`` vectors nearest one query vector."""
+        positions, scores = self.search_many(query[None, :], count)
+        found = positions[0] >= 0  # an approximate index may return fewer than asked
+        return positions[0][found], scores[0][found]
+
+    def search_many(self, queries: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """For each row of ``queries``: positions (-1 for none found) and inner products, best first."""
+        scores, positions = self.faiss_index.search(queries, min(count, len(self)))
+        return positions, scores
 
     def save(self, folder: Path) -> None:
         faiss.write_index(self.faiss_index, str(folder / FAISS_FILE))

@@ -9,9 +9,6 @@ import numpy as np
 from iqtibas.config import OFFLINE_MODEL_NAME, Config
 from iqtibas.records import IqtibasError
 
-MODEL_KINDS = ("query", "passage")
-
-
 def model_path(config: Config) -> Path | None:
     """The folder the configured model loads from, or None for a hub name."""
     if config.model == OFFLINE_MODEL_NAME:
@@ -27,7 +24,7 @@ def ensure_model(config: Config, progress: bool = False) -> bool:
     """
     if config.model != OFFLINE_MODEL_NAME:
         return False
-    from iqtibas.index.offline_model import build_offline_model
+    from iqtibas.convert import build_offline_model
 
     return build_offline_model(config.offline_model_dir, progress=progress)
 

@@ -17,10 +17,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import platform
-import re
-import shutil
 import time
 from collections import Counter
 from functools import lru_cache
@@ -30,12 +27,13 @@ import numpy as np
 
 import iqtibas
 from iqtibas.config import Config
-from iqtibas.index.countries import countries_in, name_terms
+from iqtibas.folders import atomic_folder
 from iqtibas.index.dense import DenseIndex
+from iqtibas.index.fusion import reciprocal_rank_fusion
 from iqtibas.index.lexical import LexicalIndex
-from iqtibas.index.model import embed, embed_in_context
-from iqtibas.index.sentences import sentence_spans
-from iqtibas.records import Article, Chunk, Footnote, Hit, IqtibasError, Sentence
+from iqtibas.index.model import embed, embed_in_context, load_model
+from iqtibas.question import TOKENIZER_VERSION, sentence_spans
+from iqtibas.records import Article, Chunk, Footnote, Hit, IqtibasError, Question, Sentence
 
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
@@ -46,15 +44,8 @@ SENTENCE_VECTORS = "sentence_vectors.npy"
 CONTEXT_VECTORS = "context_vectors.npy"
 LEXICAL = "lexical"
 SEARCH_MODES = ("hybrid", "dense", "lexical")
-MANIFEST_KEYS = ("model", "articles", "chunking", "dense", "counts", "files")
+MANIFEST_KEYS = ("model", "articles", "chunking", "dense", "lexical", "counts", "files")
 QUERY_CACHE_SIZE = 256
-# Words by which a question asks for a source; then reference-list entries rank as body passages do.
-SOURCE_QUESTION = re.compile(
-    r"\b(sources?|references?|cit(?:e|es|ed|ing|ation)|footnotes?|report(?:ed|s)?|publish(?:ed|er|es)?"
-    r"|publications?|newspapers?|journals?|outlets?)\b"
-    r"|مصدر|مصادر|مرجع|مراجع|حاشي|هامش|نشر|صحيف|نقلت|استشهد",
-    re.IGNORECASE,
-)
 # What a title, bio, disclaimer or reference chunk is embedded with besides its text, so "who
 # wrote this?" finds the bio and "what is the title?" the title; bilingual, because questions
 # come in both languages. Body chunks are embedded as they are: prefixing their (Arabic) section
@@ -72,10 +63,6 @@ def embedding_text(chunk: Chunk, text: str | None = None) -> str:
     label = KIND_LABELS.get(chunk.kind)
     text = chunk.text if text is None else text
     return f"{label}: {text}" if label else text
-
-
-def asks_for_source(question: str) -> bool:
-    return bool(SOURCE_QUESTION.search(question))
 
 
 def _sha256_file(path: Path) -> str:
@@ -103,34 +90,6 @@ def _read_jsonl(path: Path, cls):
 def _tuples(record: dict) -> dict:
     """JSON turns tuples into lists; the records are frozen and hold tuples."""
     return {key: tuple(value) if isinstance(value, list) else value for key, value in record.items()}
-
-
-def _remove_abandoned_folders(path: Path) -> None:
-    """Clear what builds of ``path`` left when they were killed.
-
-    A staging folder is removed; a retired index is put back if it was killed
-    between its two renames (so ``path`` is missing), else removed.
-    """
-    for folder in sorted(path.parent.glob(f".{path.name}.*-*")):
-        pid = folder.name.rsplit("-", 1)[-1]
-        if not pid.isdigit() or _process_alive(int(pid)):
-            continue
-        if folder.name.startswith(f".{path.name}.previous-") and not path.exists():
-            folder.rename(path)
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False  # a folder of our own is left over from an earlier, failed save
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _versions() -> dict:
@@ -211,7 +170,7 @@ class Index:
         self.footnotes = {(f.article, f.number): f for f in footnotes}
         self.dense = dense
         self.lexical = lexical
-        self.sentences = sentences
+        self.sentence_spans = sentences  # (chunk position, start, end) per row
         self.sentence_vectors = sentence_vectors
         self.context_vectors = context_vectors
         self.model = model
@@ -254,7 +213,7 @@ class Index:
                           "footnotes": len(a.footnotes)} for a in articles],
             "chunking": chunk_settings(config),
             "dense": {"backend": "faiss", "kind": dense.kind, "metric": "inner_product"},
-            "lexical": {"backend": "bm25s", "normalisation": "arabic"},
+            "lexical": {"backend": "bm25s", "tokenizer": TOKENIZER_VERSION},
             "sentences": sentence_settings(config),
             "counts": {"chunks": len(chunks), "by_kind": dict(Counter(c.kind for c in chunks)),
                        "footnotes": len(footnotes), "sentences": len(spans)},
@@ -266,30 +225,19 @@ class Index:
                    model, config)
 
     def save(self, path: Path) -> None:
-        """Write the folder atomically: into a temporary sibling, then renamed into place."""
+        """Write the folder atomically: into a staging sibling, then renamed into place."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _remove_abandoned_folders(path)
-        staging = path.parent / f".{path.name}.building-{os.getpid()}"
-        staging.mkdir()
-        try:
+        with atomic_folder(path) as staging:
             _write_jsonl(staging / CHUNKS, self.chunks)
             _write_jsonl(staging / FOOTNOTES, self.footnotes.values())
             self.dense.save(staging)
-            np.save(staging / SENTENCES, self.sentences, allow_pickle=False)
+            np.save(staging / SENTENCES, self.sentence_spans, allow_pickle=False)
             np.save(staging / SENTENCE_VECTORS, self.sentence_vectors, allow_pickle=False)
             np.save(staging / CONTEXT_VECTORS, self.context_vectors, allow_pickle=False)
             self.lexical.save(staging / LEXICAL)
             files = sorted(p for p in staging.rglob("*") if p.is_file())
             self.manifest["files"] = {str(p.relative_to(staging)): _sha256_file(p) for p in files}
             (staging / MANIFEST).write_text(json.dumps(self.manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-            retired = path.parent / f".{path.name}.previous-{os.getpid()}"
-            if path.exists():
-                path.rename(retired)
-            staging.rename(path)
-            shutil.rmtree(retired, ignore_errors=True)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
         self.path = path
 
     # -- loading ------------------------------------------------------------------
@@ -334,6 +282,8 @@ class Index:
         built_with = manifest["model"]["name"]
         if built_with != config.model:
             raise IqtibasError(f"index at {path} was built with model {built_with!r}, not {config.model!r}: {rebuild}")
+        if manifest["lexical"].get("tokenizer") != TOKENIZER_VERSION:
+            raise IqtibasError(f"index at {path} was built with other search-term rules: {rebuild}")
         dimension = model.get_embedding_dimension()
         if manifest["model"]["dimension"] != dimension:
             raise IqtibasError(
@@ -362,6 +312,16 @@ class Index:
         index.path = path
         return index
 
+    @classmethod
+    def open(cls, config: Config) -> Index:
+        """Load the model and the configured index once, refusing a missing or stale index with the fix."""
+        cls.read_manifest(config.index)  # fail before the slow model load
+        index = cls.load(config.index, load_model(config), config)
+        changed = index.changed_articles()
+        if changed:
+            raise IqtibasError(f"the index is stale ({'; '.join(changed)}): rebuild it with `iqtibas index build`")
+        return index
+
     def changed_articles(self) -> list[str]:
         """Articles whose file, at the path recorded at build time, no longer matches its hash."""
         return [
@@ -371,55 +331,42 @@ class Index:
         ]
 
     # -- searching ----------------------------------------------------------------
-    def _embed_query(self, question: str) -> np.ndarray:
-        return embed(self.model, [question], self.config.query_prompt)[0]
+    def _embed_query(self, text: str) -> np.ndarray:
+        return embed(self.model, [text], self.config.query_prompt)[0]
 
-    def search(self, question: str, k: int | None = None, mode: str = "hybrid",
+    def search(self, question: Question, k: int | None = None, mode: str = "hybrid",
                timing: dict[str, float] | None = None) -> list[Hit]:
         """The ``k`` chunks that best answer ``question``, best first.
 
-        ``timing``, when given, receives the milliseconds spent embedding the
-        question, searching each side and fusing.
+        Dense and lexical rankings are fused by reciprocal rank; the lexical one counts only
+        as far as the question's terms occur in the index (an English question shares only
+        names with an Arabic body), and reference-list entries are down-weighted unless the
+        question asks for a source. ``timing``, when given, receives the milliseconds spent
+        embedding the question, searching each side and fusing.
         """
-        return self.search_batch([question], k, mode, timing)[0]
-
-    def search_batch(self, questions: list[str], k: int | None = None, mode: str = "hybrid",
-                     timing: dict[str, float] | None = None) -> list[list[Hit]]:
         if mode not in SEARCH_MODES:
             raise IqtibasError(f"search mode must be one of {', '.join(SEARCH_MODES)}, not {mode!r}")
-        k = k or self.config.k
-        clock = _Stopwatch(timing if timing is not None else {})
-        return [self._search_one(question, k, mode, clock) for question in questions]
-
-    def _search_one(self, question: str, k: int, mode: str, clock: _Stopwatch) -> list[Hit]:
         config = self.config
-        fused: dict[int, float] = {}
-        dense_scores: dict[int, float] = {}
-        lexical_scores: dict[int, float] = {}
+        clock = _Stopwatch(timing if timing is not None else {})
+        rankings, dense_scores, lexical_scores = [], {}, {}
         if mode in ("hybrid", "dense"):
-            query = self._query_vector(question)
+            query = self._query_vector(question.cleaned)
             clock.lap("embed")
-            scores, positions = self.dense.search(query[None, :], config.candidates)
-            for rank, (score, position) in enumerate(zip(scores[0], positions[0])):
-                if position >= 0:
-                    dense_scores[int(position)] = float(score)
-                    fused[int(position)] = 1.0 / (config.rrf_k + rank + 1)
+            positions, scores = self.dense.search(query, config.candidates)
+            dense_scores = dict(zip(positions.tolist(), scores.tolist()))
+            rankings.append((positions.tolist(), 1.0))
             clock.lap("dense")
         if mode in ("hybrid", "lexical"):
-            # The lexical ranking counts only as far as the question's words occur in the index.
-            weight = config.lexical_weight * self.lexical.coverage(question) if mode == "hybrid" else 1.0
-            scores = self.lexical.scores(question)
-            matched = np.flatnonzero(scores > 0)
-            top = matched[np.argsort(-scores[matched], kind="stable")][: config.candidates]
+            positions, scores = self.lexical.search(question.terms, config.candidates)
+            lexical_scores = dict(zip(positions.tolist(), scores.tolist()))
+            weight = config.lexical_weight * self.lexical.coverage(question.terms) if mode == "hybrid" else 1.0
+            rankings.append((positions.tolist(), weight))
             clock.lap("lexical")
-            for rank, position in enumerate(top):
-                lexical_scores[int(position)] = float(scores[position])
-                fused[int(position)] = fused.get(int(position), 0.0) + weight / (config.rrf_k + rank + 1)
-        if not asks_for_source(question):
-            for position in fused:
-                if self._is_reference[position]:
-                    fused[position] *= config.reference_weight
-        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+        fused = reciprocal_rank_fusion(rankings, config.rrf_k)
+        if not question.asks_for("source"):
+            fused = {p: score * config.reference_weight if self._is_reference[p] else score
+                     for p, score in fused.items()}
+        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[: k or config.k]
         hits = [
             Hit(self.chunks[p], score, rank, dense_scores.get(p), lexical_scores.get(p))
             for rank, (p, score) in enumerate(ranked, start=1)
@@ -427,28 +374,24 @@ class Index:
         clock.lap("fusion")
         return hits
 
-    def sentences_for(self, question: str, hits: list[Hit]) -> list[Sentence]:
-        """Every sentence of the hits' chunks, scored by cosine similarity to the question,
+    def sentences(self, question: Question, hits: list[Hit]) -> list[Sentence]:
+        """Every sentence of the hits' chunks, with its cosine similarity to the question,
         read alone and read within its passage."""
-        query = self._query_vector(question)
+        query = self._query_vector(question.cleaned)
         found = []
         for hit in hits:
             rows = self._sentence_rows.get(self._positions[hit.chunk.id], [])
             alone, in_context = self.sentence_vectors[rows] @ query, self.context_vectors[rows] @ query
             for row, similarity, contextual in zip(rows, alone, in_context):
-                _, start, end = (int(v) for v in self.sentences[row])
+                _, start, end = (int(v) for v in self.sentence_spans[row])
                 text = hit.chunk.text[start - hit.chunk.start:end - hit.chunk.start]
                 found.append(Sentence(hit.chunk.id, hit.chunk.article, start, end, text, float(similarity),
                                       float(contextual)))
         return found
 
-    def unknown_names(self, question: str) -> list[str]:
-        """Years, model names and countries in the question that no indexed chunk names: the
-        terms, then the countries' codes. A country counts as named when all the terms of its
-        Arabic or its English name occur."""
-        countries = [code for code in sorted(countries_in(question))
-                     if not any(self.lexical.has_all(terms) for terms in name_terms(code))]
-        return self.lexical.unknown_identifiers(question) + countries
+    def names(self, terms) -> bool:
+        """Whether the indexed texts hold every one of these search terms (False for none)."""
+        return self.lexical.has_all(terms)
 
     def footnote(self, article: str, number: int) -> Footnote | None:
         return self.footnotes.get((article, number))
@@ -474,6 +417,8 @@ def stale_reasons(manifest: dict, articles: list[Article], config: Config) -> li
         reasons.append(f"chunk settings changed ({manifest.get('chunking')} -> {chunk_settings(config)})")
     if manifest.get("sentences") != sentence_settings(config):
         reasons.append(f"sentence settings changed ({manifest.get('sentences')} -> {sentence_settings(config)})")
+    if manifest.get("lexical", {}).get("tokenizer") != TOKENIZER_VERSION:
+        reasons.append("this iqtibas reads search terms by other rules")
     if manifest.get("model", {}).get("labels") != KIND_LABELS:
         reasons.append("this iqtibas embeds chunks with other labels")
     if manifest.get("model", {}).get("name") != config.model:

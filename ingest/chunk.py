@@ -13,6 +13,7 @@ import re
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from iqtibas.config import Config
+from iqtibas.question import MARKER
 from iqtibas.records import Article, Chunk, Footnote, IqtibasError, Marker, Paragraph
 
 # Split points, tried in order. With keep_separator="end" the separator stays
@@ -40,7 +41,7 @@ REFERENCE_SECTION = ""
 # Footnote markers (with punctuation glued after them, as in "[7].") at the
 # start of a piece: they close the previous sentence. Group 1 ends after the
 # markers; the match ends where the piece's own text begins.
-LEADING_MARKERS = re.compile(r"((?:\s*\[\d+\][.,،؛;:!?؟]*)+)\s*")
+LEADING_MARKERS = re.compile(rf"((?:\s*{MARKER.pattern}[.,،؛;:!?؟]*)+)\s*")
 
 Span = tuple[int, int]
 

@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from iqtibas.question import MARKER
 from iqtibas.records import Article, Footnote, IqtibasError, Marker, Paragraph
 
 # Page debris scraped along with the article: whole lines matching one of
@@ -59,8 +60,7 @@ BIO_PATTERN = re.compile(
 MAX_HEADING_WORDS = 10
 NON_HEADING_ENDINGS = (".", "،", ",", "؛", ";", ":")
 
-MARKER_PATTERN = re.compile(r"\[(\d+)\]")
-REFERENCE_START = re.compile(r"\[(\d+)\]\s")
+REFERENCE_START = re.compile(rf"{MARKER.pattern}\s")  # a reference-list entry starts with its number
 # The title of a reference is in curly or straight double quotes.
 QUOTED_TITLE = re.compile(r"“(?P<curly>[^”]+)”|\"(?P<straight>[^\"]+)\"")
 URL_PATTERN = re.compile(r"https?://\S+")
@@ -307,7 +307,7 @@ def is_heading(block: Block) -> bool:
         len(block.lines) == 1
         and len(block.text.split()) <= MAX_HEADING_WORDS
         and not block.text.endswith(NON_HEADING_ENDINGS)
-        and not MARKER_PATTERN.search(block.text)
+        and not MARKER.search(block.text)
     )
 
 
@@ -323,7 +323,7 @@ def attach_markers(
     for paragraph in paragraphs:
         markers = tuple(
             Marker(int(m.group(1)), paragraph.start + m.start(), paragraph.start + m.end())
-            for m in MARKER_PATTERN.finditer(paragraph.text)
+            for m in MARKER.finditer(paragraph.text)
         )
         for marker in markers:
             if marker.number not in numbers:

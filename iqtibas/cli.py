@@ -10,10 +10,11 @@ from pathlib import Path
 
 import click
 
-from iqtibas.config import Config, env_var, load_config, settings
+from iqtibas.config import env_var, load_config, settings
 from iqtibas.records import IqtibasError
 
-CLICK_TYPES = {"int": int, "float": float, "str": str, "Path": click.Path(path_type=Path)}
+CLICK_TYPES = {"int": int, "float": float, "str": str, "Path": click.Path(path_type=Path),
+               "Path | None": click.Path(path_type=Path)}
 
 
 class UnusableInput(click.ClickException):
@@ -244,18 +245,6 @@ ANSWER_SETTINGS = ("index", "model", "models_dir", "query_prompt", "hnsw_ef_sear
                    "max_question_chars")
 
 
-def open_index(config: Config):
-    """Load the model and the index once, refusing a missing or stale index with the fix."""
-    from iqtibas.index import Index, load_model
-
-    Index.read_manifest(config.index)  # fail before the slow model load
-    index = Index.load(config.index, load_model(config), config)
-    changed = index.changed_articles()
-    if changed:
-        raise IqtibasError(f"the index is stale ({'; '.join(changed)}): rebuild it with `iqtibas index build`")
-    return index
-
-
 def read_batch(stream):
     """(line number, question or None, error or None) for each non-blank line of a batch file."""
     for number, line in enumerate(stream, start=1):
@@ -296,15 +285,16 @@ def ask(question, as_json, batch, **options):
     """
     from iqtibas.chat import answer
     from iqtibas.chat.render import render_text
+    from iqtibas.index import Index
 
     if (question is None) == (batch is None):
         raise IqtibasError("give one QUESTION, or --batch FILE")
     config = load_config(**options)
     if question is not None:
-        from iqtibas.chat import clean_question
+        from iqtibas.question import analyse
 
-        clean_question(question, config)  # an unusable question fails before the model loads
-    index = open_index(config)
+        analyse(question, config)  # an unusable question fails before the model loads
+    index = Index.open(config)
     if question is not None:
         result = answer(question, index, config)
         echo_json(result) if as_json else click.echo(render_text(result))
@@ -341,9 +331,10 @@ def chat(open_browser, **options):
         iqtibas chat --host 0.0.0.0 --concurrency 4
     """
     from iqtibas.chat import build_app
+    from iqtibas.index import Index
 
     config = load_config(**options)
-    demo = build_app(open_index(config), config)
+    demo = build_app(Index.open(config), config)
     _, url, _ = demo.launch(server_name=config.host, server_port=config.port, share=False,
                             inbrowser=open_browser, quiet=True, prevent_thread_lock=True)
     click.echo(f"iqtibas chat page: {url}  (Ctrl+C to stop)")
@@ -377,10 +368,11 @@ def eval_command(sweep, min_hit3, **options):
     from tqdm import tqdm
 
     from iqtibas.eval import evaluate, load_pairs, summary_lines, sweep_settings, write_report
+    from iqtibas.index import Index
 
     config = load_config(**options)
     pairs = load_pairs(config.eval_data)
-    index = open_index(config)
+    index = Index.open(config)
     report = evaluate(pairs, index, config, progress=lambda items: tqdm(items, desc="questions", unit="q"))
     if sweep:
         report.sweep = sweep_settings(pairs, index.model, config, progress=True)

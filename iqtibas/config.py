@@ -103,8 +103,8 @@ class Config:
     max_question_chars: int = _setting(2000, "Longest question accepted, in characters.")
 
     # Evaluation
-    eval_data: Path = _setting(
-        PROJECT_ROOT / "eval" / "data" / "qa.jsonl", "Question–answer pairs (JSON lines) the evaluation runs."
+    eval_data: Path | None = _setting(
+        None, "Question–answer pairs (JSON lines) the evaluation runs; by default the pairs shipped with iqtibas."
     )
     report_dir: Path = _setting(PROJECT_ROOT / "docs" / "eval", "Folder the evaluation report is written to.")
 
@@ -144,7 +144,7 @@ def _convert(f: dataclasses.Field, raw):
         if kind == "tuple[Path, ...]":
             parts = raw.split(os.pathsep) if isinstance(raw, str) else raw
             return tuple(Path(p) for p in parts if str(p))
-        if kind == "Path":
+        if kind in ("Path", "Path | None"):
             return Path(raw)
         if kind == "int":
             return int(raw)

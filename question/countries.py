@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from babel import Locale
 
-from iqtibas.index.lexical import tokenize
+from iqtibas.question.text import tokenize
 
 # Two-letter CLDR territories that are not countries.
 NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})

