@@ -5,12 +5,14 @@ from __future__ import annotations
 import time
 
 from iqtibas.chat.decide import (
-    below_threshold,
     candidates,
     choose_quotes,
+    confidence,
     gives_asked_values,
+    level,
     reference_quotes,
     sentence_score,
+    signals,
     unknown_mentions,
 )
 from iqtibas.config import Config
@@ -19,8 +21,10 @@ from iqtibas.question import analyse
 from iqtibas.records import Answer, Footnote, Hit, Passage, Quote
 
 FRAMING = {
-    "ar": {"answer": "بحسب المقال:", "abstain": "لا يذكر المقال ذلك."},
-    "en": {"answer": "According to the article:", "abstain": "The article does not say."},
+    "ar": {"quote": "بحسب المقال:", "related": "لا يجيب المقال عن هذا مباشرةً؛ أقرب ما فيه:",
+           "none": "لا يذكر المقال ذلك."},
+    "en": {"quote": "According to the article:", "related": "The article does not answer this directly; the closest it comes:",
+           "none": "The article does not say."},
 }
 
 
@@ -37,21 +41,24 @@ def answer(text: str, index: Index, config: Config) -> Answer:
         ((sentence_score(s, by_chunk[s.chunk_id], question, config), s) for s in found),
         key=lambda pair: -pair[0],
     )
-    # Whether to answer rests on the plainest evidence: the best sentence's similarity.
-    evidence = max((s.dense for _, s in scored), default=0.0)
-    abstained = (below_threshold(question, evidence, config) and not naming) or bool(unknown_mentions(question, index))
-    quotes = () if abstained else choose_quotes(scored, {hit.chunk.id: hit.chunk for hit in hits}, config)
+    quotes = choose_quotes(scored, {hit.chunk.id: hit.chunk for hit in hits}, config) if scored else ()
     if question.asks_for("source"):
         quotes += reference_quotes(quotes, index)
-    if not gives_asked_values(question, quotes):
-        abstained, quotes = True, ()
+    values = signals(question, scored, hits, quotes, naming)
+    confident = confidence(values)
+    # A question naming what the article never names, or asking a count or date no quote gives,
+    # cannot be answered from it, however close its nearest sentence.
+    blocked = bool(unknown_mentions(question, index)) or not gives_asked_values(question, quotes)
+    answered = level(confident, blocked, config)
+    if answered != "quote":
+        quotes = ()
     footnotes = _footnotes(quotes, index)
     passages = tuple(_passage(hit, quotes) for hit in hits)
     done = time.perf_counter()
     return Answer(
         question=text,
         language=question.language,
-        abstained=abstained,
+        abstained=answered != "quote",
         quotes=quotes,
         passages=passages,
         footnotes=footnotes,
@@ -61,8 +68,10 @@ def answer(text: str, index: Index, config: Config) -> Answer:
             "sentences": round((done - searched) * 1000, 3),
             "total": round((done - started) * 1000, 3),
         },
-        message=FRAMING[question.language]["abstain" if abstained else "answer"],
-        score=round(evidence, 4),
+        message=FRAMING[question.language][answered],
+        score=round(confident, 4),
+        level=answered,
+        signals={name: round(value, 4) for name, value in values.items()},
     )
 
 

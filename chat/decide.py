@@ -7,6 +7,11 @@ answers the question, and picks the sentences to quote.
 
 from __future__ import annotations
 
+import json
+import math
+from functools import lru_cache
+from importlib import resources
+
 from iqtibas.config import Config
 from iqtibas.index import Index
 from iqtibas.question import designators, marker_numbers, tokenize, values_given
@@ -56,9 +61,57 @@ def unknown_mentions(question: Question, index: Index) -> list[str]:
     return [m.text for m in question.mentions if not any(index.names(spelling) for spelling in m.spellings)]
 
 
-def below_threshold(question: Question, evidence: float, config: Config) -> bool:
-    """Whether the best sentence's similarity is too low to answer, for the question's language."""
-    return evidence < config.abstain_threshold(question.language)
+# The answerability model: a logistic regression over the signals below, fit on the tune split
+# by `iqtibas eval --split tune --fit-answerability chat/answerability.json`.
+ANSWERABILITY_MODEL = "answerability.json"
+# Chunk kinds whose sentences describe the article rather than say something in it.
+META_KINDS = ("title", "bio", "disclaimer")
+
+
+def signals(question: Question, scored: list[tuple[float, Sentence]], hits: list[Hit], quotes: tuple[Quote, ...],
+            naming: bool) -> dict[str, float]:
+    """General signals of whether the best quote answers: how similar it is and by what margin,
+    how well its passage matches, how much of the question it covers, whether it is a hub."""
+    similarities = sorted((s.dense for _, s in scored), reverse=True) + [0.0, 0.0]
+    best = scored[0][1] if scored else None
+    kinds = {hit.chunk.id: hit.chunk.kind for hit in hits}
+    quoted = " ".join(q.text for q in quotes)
+    return {
+        "evidence": similarities[0],
+        "margin": similarities[0] - similarities[1],
+        "best": scored[0][0] if scored else 0.0,
+        "contextual": best.contextual if best else 0.0,
+        "passage": (hits[0].dense or 0.0) if hits else 0.0,
+        "coverage": _overlap(question.terms, quoted),
+        "hubness": best.hubness if best else 0.0,
+        "english": float(question.language == "en"),
+        "naming": float(naming),
+        "meta": float(best is not None and kinds[best.chunk_id] in META_KINDS),
+        "terms": float(len(set(question.terms))),
+    }
+
+
+@lru_cache(maxsize=1)
+def answerability_model() -> dict:
+    return json.loads(resources.files("iqtibas.chat").joinpath(ANSWERABILITY_MODEL).read_text(encoding="utf-8"))
+
+
+def confidence(values: dict[str, float], model: dict | None = None) -> float:
+    """The model's probability that the quote answers the question."""
+    model = model or answerability_model()
+    z = model["intercept"] + sum(
+        weight * (values[name] - mean) / scale
+        for name, weight, mean, scale in zip(model["signals"], model["coefficients"], model["mean"], model["scale"])
+    )
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def level(confident: float, blocked: bool, config: Config) -> str:
+    """"quote" when confident, "related" (the closest passage, not a direct answer) when less so,
+    "none" below that or when a rule says the article cannot answer."""
+    if blocked or confident < config.related_answer:
+        return "none"
+    return "quote" if confident >= config.confident_answer else "related"
 
 
 def gives_asked_values(question: Question, quotes: tuple[Quote, ...]) -> bool:

@@ -11,7 +11,7 @@ from iqtibas.chat import answer
 from iqtibas.config import Config
 from iqtibas.eval import metrics
 from iqtibas.eval.machine import machine_info
-from iqtibas.eval.pairs import LANGUAGES, UNANSWERABLE, Pair
+from iqtibas.eval.pairs import LANGUAGES, Pair
 from iqtibas.index import Index
 from iqtibas.question import analyse
 from iqtibas.records import Answer, Question
@@ -50,7 +50,9 @@ def _answer_outcome(pair: Pair, result: Answer) -> dict:
     predicted = [f.number for f in result.footnotes]
     outcome = {
         "abstained": result.abstained,
+        "level": result.level,
         "score": result.score,
+        "signals": result.signals,
         "latency_ms": result.timing_ms["total"],
         "quotes": [q.text for q in result.quotes],
         "footnotes": predicted,
@@ -59,6 +61,8 @@ def _answer_outcome(pair: Pair, result: Answer) -> dict:
         precision, recall = metrics.footnote_precision_recall(predicted, pair.footnotes)
         outcome.update(
             evidence_in_quote=metrics.evidence_in_quote(outcome["quotes"], pair.evidence),
+            evidence_in_passage=bool(result.passages)
+            and bool(metrics.relevant_ranks([result.passages[0].text], pair.evidence)),
             footnote_precision=precision if not result.abstained else math.nan,
             footnote_recall=recall if not result.abstained else math.nan,
         )
@@ -72,7 +76,8 @@ def evaluate(pairs: list[Pair], index: Index, config: Config, progress=None) -> 
     """
     questions = []
     for pair in progress(pairs) if progress else pairs:
-        record = {"id": pair.id, "lang": pair.lang, "type": pair.type, "question": pair.question,
+        record = {"id": pair.id, "lang": pair.lang, "type": pair.type, "style": pair.style, "split": pair.split,
+                  "answerable": pair.answerable, "question": pair.question,
                   "evidence": list(pair.evidence), "gold_footnotes": list(pair.footnotes)}
         # The answer comes first, so its latency includes embedding the question.
         record["answer"] = _answer_outcome(pair, answer(pair.question, index, config))
@@ -91,10 +96,10 @@ def evaluate(pairs: list[Pair], index: Index, config: Config, progress=None) -> 
 
 def summarise(questions: list[dict], config: Config) -> dict:
     """Aggregate figures: retrieval by mode × language × type, answers, abstention, latency."""
-    answerable = [q for q in questions if q["type"] != UNANSWERABLE]
-    unanswerable = [q for q in questions if q["type"] == UNANSWERABLE]
+    answerable = [q for q in questions if q["answerable"]]
+    unanswerable = [q for q in questions if not q["answerable"]]
     groups = {"all": answerable}
-    for key in ("lang", "type"):  # languages first: the printed summary shows all, ar, en
+    for key in ("lang", "type", "style"):  # languages first: the printed summary shows all, ar, en
         for q in answerable:
             groups.setdefault(f"{key}:{q[key]}", []).append(q)
     retrieval = {
@@ -115,17 +120,37 @@ def summarise(questions: list[dict], config: Config) -> dict:
             "false_rate_on_answerable": metrics.mean([float(q["answer"]["abstained"]) for q in answerable]),
             **{language: _abstention(questions, language, config) for language in LANGUAGES},
         },
+        "levels": _levels(answerable, unanswerable),
         "latency_ms": {f"p{p}": metrics.percentile(latencies, p) for p in LATENCY_PERCENTILES},
     }
 
 
+def _levels(answerable: list[dict], unanswerable: list[dict]) -> dict:
+    """How often each level is given, and how often it is right: a confident quote that holds the
+    evidence; a closest passage that holds it; "does not say" to a question the article cannot answer."""
+    everyone = answerable + unanswerable
+    right = {
+        "quote": lambda q: bool(q["answer"].get("evidence_in_quote")),
+        "related": lambda q: bool(q["answer"].get("evidence_in_passage")),
+        "none": lambda q: not q["answerable"],
+    }
+    figures = {}
+    for name, is_right in right.items():
+        given = [q for q in everyone if q["answer"]["level"] == name]
+        figures[name] = {"share": len(given) / len(everyone) if everyone else float("nan"),
+                         "precision": metrics.mean([float(is_right(q)) for q in given])}
+    wrong = [q for q in everyone if q["answer"]["level"] == "quote" and not right["quote"](q)]
+    figures["confidently_wrong"] = len(wrong) / len(everyone) if everyone else float("nan")
+    return figures
+
+
 def _abstention(questions: list[dict], language: str, config: Config) -> dict:
     mine = [q for q in questions if q["lang"] == language]
-    threshold, accuracy = calibrate_threshold(mine, config.abstain_threshold(language))
-    refused = metrics.mean([float(q["answer"]["abstained"]) for q in mine if q["type"] == UNANSWERABLE])
-    false_rate = metrics.mean([float(q["answer"]["abstained"]) for q in mine if q["type"] != UNANSWERABLE])
+    threshold, accuracy = calibrate_threshold(mine, config.confident_answer)
+    refused = metrics.mean([float(q["answer"]["abstained"]) for q in mine if not q["answerable"]])
+    false_rate = metrics.mean([float(q["answer"]["abstained"]) for q in mine if q["answerable"]])
     return {
-        "threshold": config.abstain_threshold(language),
+        "threshold": config.confident_answer,
         "rate_on_unanswerable": refused,
         "false_rate_on_answerable": false_rate,
         "balanced_accuracy": (refused + 1 - false_rate) / 2,
@@ -168,7 +193,7 @@ def calibrate_threshold(questions: list[dict], configured: float | None = None) 
         score, abstained = q["answer"]["score"], q["answer"].get("abstained")
         # None: the threshold decides; True / False: abstains / answers whatever the threshold.
         fixed = None if configured is None or abstained == (score < configured) else abstained
-        scored[q["type"] == UNANSWERABLE].append((score, fixed))
+        scored[not q["answerable"]].append((score, fixed))
     answerable, unanswerable = scored[False], scored[True]
     if not answerable or not unanswerable:
         return math.nan, math.nan

@@ -13,6 +13,7 @@ the reference line for ``reference-list`` questions.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from importlib import resources
 from dataclasses import dataclass
@@ -25,17 +26,9 @@ from iqtibas.records import IqtibasError
 DEFAULT_PAIRS = Path(str(resources.files("iqtibas.eval").joinpath("data", "qa.jsonl")))
 
 LANGUAGES = ("ar", "en")
-UNANSWERABLE = "unanswerable"
-PAIR_TYPES = (
-    "factoid",
-    "number-date",
-    "entity",
-    "why-how",
-    "multi-passage",
-    "paraphrase",
-    "reference-list",
-    UNANSWERABLE,
-)
+UNANSWERABLE = "unanswerable"  # by convention, unanswerable pairs' types start with this
+SPLITS = ("tune", "test")
+TUNE_SHARE = 60  # percent of pairs, by id, on which every weight, threshold and rule is chosen
 REQUIRED_KEYS = ("id", "lang", "question", "evidence", "answer", "footnotes", "type")
 
 
@@ -49,11 +42,18 @@ class Pair:
     evidence: tuple[str, ...]
     answer: str
     footnotes: tuple[int, ...]
-    type: str
+    type: str  # a free label for the breakdown tables: what is asked
+    style: str = "standard"  # a free label: how it is typed (dialect, typo, lowercase, …)
+    split: str = ""  # "tune" or "test"; by default fixed by the id (see split_of)
 
     @property
     def answerable(self) -> bool:
-        return self.type != UNANSWERABLE
+        return bool(self.evidence)
+
+
+def split_of(pair_id: str) -> str:
+    """The fixed split of a pair: sha256 of its id, first 8 hex digits, mod 100 below TUNE_SHARE -> tune."""
+    return "tune" if int(hashlib.sha256(pair_id.encode("utf-8")).hexdigest()[:8], 16) % 100 < TUNE_SHARE else "test"
 
 
 def load_pairs(path: Path | None = None) -> list[Pair]:
@@ -107,12 +107,16 @@ def _parse_pair(line: str, where: str) -> Pair:
         raise IqtibasError(f"{where}: 'footnotes' must be a list of integers.")
     if record["lang"] not in LANGUAGES:
         raise IqtibasError(f"{where}: lang {record['lang']!r} is not one of {', '.join(LANGUAGES)}.")
-    if record["type"] not in PAIR_TYPES:
-        raise IqtibasError(f"{where}: type {record['type']!r} is not one of {', '.join(PAIR_TYPES)}.")
-    if (record["type"] == UNANSWERABLE) != (not evidence):
-        raise IqtibasError(f"{where}: an unanswerable pair must have no evidence, any other pair some.")
-    if record["type"] == UNANSWERABLE and footnotes:
+    if record["type"].startswith(UNANSWERABLE) == bool(evidence):
+        raise IqtibasError(f"{where}: a pair whose type starts with 'unanswerable' has no evidence, any other pair some.")
+    if not evidence and footnotes:
         raise IqtibasError(f"{where}: an unanswerable pair must have no footnotes.")
+    split = record.get("split", split_of(record["id"]))
+    if split not in SPLITS:
+        raise IqtibasError(f"{where}: split {split!r} is not one of {', '.join(SPLITS)}.")
+    style = record.get("style", "standard")
+    if not isinstance(style, str) or not style.strip():
+        raise IqtibasError(f"{where}: 'style' must be a non-empty string.")
     return Pair(
         id=record["id"],
         lang=record["lang"],
@@ -121,4 +125,6 @@ def _parse_pair(line: str, where: str) -> Pair:
         answer=record["answer"],
         footnotes=tuple(footnotes),
         type=record["type"],
+        style=style,
+        split=split,
     )

@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 
 from iqtibas.eval.evaluate import HIT_KS, RANKED_DEPTH, RETRIEVAL_MODES, Report
-from iqtibas.eval.pairs import LANGUAGES, UNANSWERABLE
+from iqtibas.eval.pairs import LANGUAGES
 
 REPORT_FILES = ("report.json", "report.md", "report.png")
 RETRIEVAL_COLUMNS = (*(f"hit@{k}" for k in HIT_KS), "mrr@10", "ndcg@10")
@@ -57,10 +57,14 @@ def summary_lines(report: Report) -> list[str]:
     ]
     lines += [
         f"  {language}: {_number(a['rate_on_unanswerable'])} / {_number(a['false_rate_on_answerable'])} at threshold "
-        f"{a['threshold']:.3f}, balanced accuracy {_number(a['balanced_accuracy'])} (best threshold on this set: "
+        f"{a['threshold']:.3f} confidence, balanced accuracy {_number(a['balanced_accuracy'])} (best on this set: "
         f"{a['calibrated_threshold']:.3f}, balanced accuracy {_number(a['calibrated_balanced_accuracy'])})"
         for language, a in abstention.items() if isinstance(a, dict)
     ]
+    levels = figures["levels"]
+    lines.append("levels: " + "; ".join(
+        f"{name} {_number(levels[name]['share'])} of questions, precision {_number(levels[name]['precision'])}"
+        for name in ("quote", "related", "none")) + f"; confidently wrong {_number(levels['confidently_wrong'])}")
     lines.append(f"latency per question: p50 {latency['p50']:.1f} ms, p95 {latency['p95']:.1f} ms")
     return lines
 
@@ -92,7 +96,7 @@ def markdown(report: Report) -> str:
     if report.sweep:
         header = list(report.sweep[0])
         lines += ["", "## Sweep", "", *markdown_table(header, [[row[h] for h in header] for row in report.sweep])]
-    missed = [q for q in report.questions if q["type"] != UNANSWERABLE and not q["answer"].get("evidence_in_quote")]
+    missed = [q for q in report.questions if q["answerable"] and not q["answer"].get("evidence_in_quote")]
     if missed:
         lines += ["", "## Answerable questions whose quote missed the evidence", ""]
         lines += [f"- `{q['id']}` {q['question']}" + (" (abstained)" if q["answer"]["abstained"] else "") for q in missed]
@@ -115,7 +119,7 @@ def plot(report: Report, path: Path) -> None:
     left.set(title="Evidence recall@k", xlabel="k", ylabel="recall", ylim=(0, 1.02), xticks=ks)
     left.legend(fontsize=8, loc="lower right")
     scores = {f"{kind}, {lang}": [q["answer"]["score"] for q in report.questions
-                                  if q["lang"] == lang and (q["type"] == UNANSWERABLE) == unanswerable]
+                                  if q["lang"] == lang and (not q["answerable"]) == unanswerable]
               for lang in LANGUAGES for kind, unanswerable in (("answerable", False), ("unanswerable", True))}
     colours = ["tab:green", "tab:red", "tab:blue", "tab:orange"]
     right.hist(list(scores.values()), bins=16, label=list(scores), color=colours, alpha=0.85)

@@ -25,7 +25,7 @@ def sweep_settings(pairs: list[Pair], model, config: Config, progress: bool = Fa
         chunks = [chunk for article in articles for chunk in chunk_article(article, settings)]
         report = evaluate(pairs, Index.build(articles, chunks, model, settings), settings)
         calibrated = {lang: calibrate_threshold([q for q in report.questions if q["lang"] == lang],
-                                                  settings.abstain_threshold(lang)) for lang in LANGUAGES}
+                                                  settings.confident_answer) for lang in LANGUAGES}
         hybrid = report.figures["retrieval"]["hybrid"]
         answers = report.figures["answers"]["all"]
         rows.append({

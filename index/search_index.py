@@ -182,6 +182,8 @@ class Index:
         for row, position in enumerate(sentences[:, 0]):
             self._sentence_rows.setdefault(int(position), []).append(row)
         self._query_vector = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_query)
+        centroid = sentence_vectors.mean(axis=0)
+        self._hubness = sentence_vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
 
     # -- building -----------------------------------------------------------------
     @classmethod
@@ -376,7 +378,7 @@ class Index:
 
     def sentences(self, question: Question, hits: list[Hit]) -> list[Sentence]:
         """Every sentence of the hits' chunks, with its cosine similarity to the question,
-        read alone and read within its passage."""
+        read alone and read within its passage, and its hubness."""
         query = self._query_vector(question.cleaned)
         found = []
         for hit in hits:
@@ -386,7 +388,7 @@ class Index:
                 _, start, end = (int(v) for v in self.sentence_spans[row])
                 text = hit.chunk.text[start - hit.chunk.start:end - hit.chunk.start]
                 found.append(Sentence(hit.chunk.id, hit.chunk.article, start, end, text, float(similarity),
-                                      float(contextual)))
+                                      float(contextual), float(self._hubness[row])))
         return found
 
     def names(self, terms) -> bool:

@@ -241,7 +241,7 @@ def index_dump(output, **options):
 ANSWER_SETTINGS = ("index", "model", "models_dir", "query_prompt", "hnsw_ef_search", "ivf_nprobe", "k", "candidates",
                    "rrf_k", "lexical_weight", "reference_weight",
                    "overlap_weight", "passage_weight", "answer_type_weight", "quote_sentences", "quote_margin",
-                   "abstain_threshold_ar", "abstain_threshold_en",
+                   "confident_answer", "related_answer",
                    "max_question_chars")
 
 
@@ -349,7 +349,13 @@ def chat(open_browser, **options):
                    "threshold for each, and put the table in the report.")
 @click.option("--min-hit3", type=float, default=None,
               help="Exit with status 1 when hybrid hit@3 over answerable questions falls below this.")
-def eval_command(sweep, min_hit3, **options):
+@click.option("--split", "split", type=click.Choice(("tune", "test", "all")), default="all", show_default=True,
+              help="Which pairs to run: tune (60% of ids; choose every weight, threshold and rule on it), "
+                   "test (the other 40%; report it) or all.")
+@click.option("--fit-answerability", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Instead of a report, fit the answerability model on these pairs (use --split tune) and "
+                   "write it to FILE (the shipped one is chat/answerability.json).")
+def eval_command(sweep, min_hit3, split, fit_answerability, **options):
     """Measure retrieval and answers on question–answer pairs, and write a report.
 
     Runs every pair through the same answer path as the chat; prints hit@k,
@@ -364,6 +370,8 @@ def eval_command(sweep, min_hit3, **options):
         iqtibas eval --eval-data my_pairs.jsonl --report-dir /tmp/report
         iqtibas eval --sweep
         iqtibas eval --min-hit3 0.9      # a quality floor for CI
+        iqtibas eval --split test        # the held-out figures the README reports
+        iqtibas eval --split tune --fit-answerability chat/answerability.json
     """
     from tqdm import tqdm
 
@@ -371,9 +379,22 @@ def eval_command(sweep, min_hit3, **options):
     from iqtibas.index import Index
 
     config = load_config(**options)
-    pairs = load_pairs(config.eval_data)
+    pairs = [pair for pair in load_pairs(config.eval_data) if split in ("all", pair.split)]
+    if not pairs:
+        raise IqtibasError(f"no pairs in the {split} split of {config.eval_data or 'the shipped pairs'}")
     index = Index.open(config)
-    report = evaluate(pairs, index, config, progress=lambda items: tqdm(items, desc="questions", unit="q"))
+    progress = lambda items: tqdm(items, desc="questions", unit="q")  # noqa: E731
+    if fit_answerability:
+        from iqtibas.eval.answerability import fit_answerability as fit
+
+        # Every quote kept, so each answer is labelled by whether its quote holds the evidence.
+        keep_all = dataclasses.replace(config, confident_answer=0.0, related_answer=0.0)
+        model = fit(evaluate(pairs, index, keep_all, progress=progress).questions, split)
+        fit_answerability.write_text(json.dumps(model, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        click.echo(f"fitted on {model['fitted_on']}; wrote {fit_answerability}")
+        return
+    report = evaluate(pairs, index, config, progress=progress)
+    report.settings["split"] = split
     if sweep:
         report.sweep = sweep_settings(pairs, index.model, config, progress=True)
     paths = write_report(report, config.report_dir)

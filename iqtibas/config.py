@@ -92,13 +92,13 @@ class Config:
     quote_margin: float = _setting(
         0.03, "A second sentence is quoted only if it scores within this of the best."
     )
-    abstain_threshold_ar: float = _setting(
-        0.83, "Arabic questions: below this best-sentence similarity the bot says the article does "
-        "not say (calibrated with `iqtibas eval`)."
+    confident_answer: float = _setting(
+        0.5, "Confidence (0..1, the answerability model's probability that the quote answers) from which the "
+        "bot quotes \"According to the article:\" (chosen on the tune split with `iqtibas eval --split tune`)."
     )
-    abstain_threshold_en: float = _setting(
-        0.79, "English questions: the same; lower, because an English question is compared with "
-        "Arabic text (calibrated with `iqtibas eval`)."
+    related_answer: float = _setting(
+        0.3, "Confidence from which, below confident_answer, the bot says the article does not answer directly "
+        "and shows the closest passage; below it, the article does not say."
     )
     max_question_chars: int = _setting(2000, "Longest question accepted, in characters.")
 
@@ -120,9 +120,6 @@ class Config:
                 raise IqtibasError(
                     f"{f.name} must be one of {', '.join(choices)}, not {getattr(self, f.name)!r}"
                 )
-
-    def abstain_threshold(self, language: str) -> float:
-        return {"ar": self.abstain_threshold_ar, "en": self.abstain_threshold_en}[language]
 
     @property
     def offline_model_dir(self) -> Path:

@@ -157,7 +157,9 @@ class Sentence:
 
     ``start``/``end`` are offsets in the article text; ``dense`` is the
     cosine similarity of the sentence, read alone, to the question;
-    ``contextual`` that of the sentence read within its passage.
+    ``contextual`` that of the sentence read within its passage; ``hubness`` its cosine to
+    the centroid of every indexed sentence: a sentence close to everything (a bio, a
+    disclaimer) is close to every question too, nonsense included.
     """
 
     chunk_id: str
@@ -167,6 +169,7 @@ class Sentence:
     text: str
     dense: float
     contextual: float
+    hubness: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -208,4 +211,6 @@ class Answer:
     footnotes: tuple[Footnote, ...]
     timing_ms: dict[str, float] = field(default_factory=dict)
     message: str = ""  # the framing line: "According to the article:" / "لا يذكر المقال ذلك."
-    score: float = 0.0  # the best sentence's similarity, compared with the abstention threshold
+    score: float = 0.0  # confidence that the quote answers (0..1), compared with confident_answer
+    level: str = "none"  # "quote" (confident), "related" (the closest passage, not a direct answer), "none"
+    signals: dict[str, float] = field(default_factory=dict)  # what the confidence was computed from

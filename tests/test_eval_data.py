@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from iqtibas.config import PROJECT_ROOT
-from iqtibas.eval.pairs import DEFAULT_PAIRS, PAIR_TYPES, Pair, load_pairs
+from iqtibas.eval.pairs import DEFAULT_PAIRS, Pair, load_pairs, split_of
 from iqtibas.records import IqtibasError
 
 ARTICLE_TEXT = (PROJECT_ROOT / "data" / "article.txt").read_text(encoding="utf-8")
@@ -68,9 +68,23 @@ def test_counts_by_language_and_answerability():
     assert set(unanswerable_languages) == {"ar", "en"}
 
 
-def test_every_type_appears_often_enough():
-    counts = Counter(pair.type for pair in PAIRS)
-    assert {t: counts[t] for t in PAIR_TYPES if counts[t] < MIN_PER_TYPE} == {}
+def test_the_set_is_written_the_way_people_ask():
+    # At least 300 pairs; at least 40% typed as people type (dialect, typos, lowercase, other
+    # script...); at least 25% unanswerable, of at least six kinds.
+    assert len(PAIRS) >= 300
+    assert sum(pair.style != "standard" for pair in PAIRS) >= 0.4 * len(PAIRS)
+    unanswerable = [pair for pair in PAIRS if not pair.answerable]
+    assert len(unanswerable) >= 0.25 * len(PAIRS)
+    assert len({pair.type for pair in unanswerable if pair.type != "unanswerable"}) >= 6
+
+
+def test_the_split_is_fixed_by_id_sixty_forty():
+    assert all(pair.split == split_of(pair.id) for pair in PAIRS)
+    assert 0.55 <= sum(pair.split == "tune" for pair in PAIRS) / len(PAIRS) <= 0.65
+    for language in ("ar", "en"):
+        for answerable in (True, False):
+            group = [p for p in PAIRS if p.lang == language and p.answerable == answerable]
+            assert {p.split for p in group} == {"tune", "test"}, (language, answerable)
 
 
 def test_footnote_numbers_are_in_the_reference_list_and_sorted():
@@ -104,7 +118,7 @@ def test_multi_passage_pairs_span_several_paragraphs():
 
 
 def test_ids_name_the_language_and_arabic_is_written_as_characters():
-    assert [pair.id for pair in PAIRS if f"{pair.lang}-" not in pair.id] == []
+    assert [pair.id for pair in PAIRS if pair.lang not in pair.id.split("-")[0:2] and not pair.id.startswith(pair.lang)] == []
     assert "\\u0" not in DEFAULT_PAIRS.read_text(encoding="utf-8")
 
 
@@ -120,7 +134,7 @@ def test_blank_lines_are_skipped(tmp_path):
     path = write_lines(tmp_path / "qa.jsonl", ["", VALID, "   "])
     assert load_pairs(path) == [
         Pair(id="en-01", lang="en", question="Who wrote it?", evidence=("x",), answer="Someone",
-             footnotes=(), type="entity")
+             footnotes=(), type="entity", split=split_of("en-01"))
     ]
 
 
@@ -130,12 +144,12 @@ def test_blank_lines_are_skipped(tmp_path):
         ("{not json", "invalid JSON"),
         ("[1, 2]", "expected a JSON object"),
         ({k: v for k, v in VALID.items() if k != "answer"} | {"id": "en-02"}, "missing key(s) answer"),
-        (VALID | {"id": "en-02", "type": "trivia"}, "type 'trivia'"),
+        (VALID | {"id": "en-02", "split": "dev"}, "split 'dev'"),
         (VALID | {"id": "en-02", "lang": "fr"}, "lang 'fr'"),
         (VALID | {"id": "en-02", "footnotes": ["4"]}, "'footnotes' must be a list of integers"),
         (VALID | {"id": "en-02", "evidence": "x"}, "'evidence' must be a list"),
-        (VALID | {"id": "en-02", "type": "unanswerable"}, "unanswerable pair must have no evidence"),
-        (VALID | {"id": "en-02", "evidence": []}, "unanswerable pair must have no evidence"),
+        (VALID | {"id": "en-02", "type": "unanswerable"}, "starts with 'unanswerable' has no evidence"),
+        (VALID | {"id": "en-02", "evidence": []}, "starts with 'unanswerable' has no evidence"),
         (VALID | {"id": "en-02", "type": "unanswerable", "evidence": [], "footnotes": [3]}, "no footnotes"),
         (VALID, "duplicate id 'en-01'"),
     ],
