@@ -9,6 +9,7 @@ import unicodedata
 from iqtibas.config import Config
 from iqtibas.index import Index, asks_for_source, strip_diacritics, tokenize
 from iqtibas.records import Answer, Chunk, Footnote, Hit, IqtibasError, Passage, Quote, Sentence
+from iqtibas.text import usable_text
 
 ARABIC_WORD = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufefc]+")
 LATIN_WORD = re.compile(r"[A-Za-z]+")
@@ -157,7 +158,7 @@ def clean_question(question: str, config: Config) -> str:
     """The question as search sees it; IqtibasError when it cannot be used."""
     if not isinstance(question, str):
         raise IqtibasError("the question must be text")
-    cleaned = visible_text(question)
+    cleaned = visible_text(usable_text(question))
     if not cleaned:
         raise IqtibasError("the question is empty: ask something about the article")
     if len(cleaned) > config.max_question_chars:
