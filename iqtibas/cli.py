@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from iqtibas.config import Config, env_var, load_config, settings
+from iqtibas.config import Config, env_var, flag, load_config, setting_help, settings
 from iqtibas.records import IqtibasError
 
 CLICK_TYPES = {"int": int, "float": float, "str": str, "Path": click.Path(path_type=Path)}
@@ -38,16 +38,14 @@ def setting_options(*names: str):
     def decorate(command):
         for name in reversed(names):
             f = fields[name]
-            flag = "--" + name.replace("_", "-")
-            kwargs = dict(envvar=env_var(name), show_envvar=True, default=None, help=f.metadata["help"])
+            kwargs = dict(envvar=env_var(name), show_envvar=True, default=None, help=setting_help(f))
             if f.type == "tuple[Path, ...]":
-                flag = "--article"
                 kwargs.update(multiple=True, type=click.Path(path_type=Path))
             elif f.metadata.get("choices"):
                 kwargs["type"] = click.Choice(f.metadata["choices"])
             else:
                 kwargs["type"] = CLICK_TYPES[f.type]
-            command = click.option(flag, name, **kwargs)(command)
+            command = click.option(flag(name), name, **kwargs)(command)
         return command
 
     return decorate
