@@ -5,12 +5,13 @@ The stage's public surface; nothing else is imported from outside the folder.
 
 from iqtibas.index.lexical import normalize_arabic, strip_diacritics, tokenize
 from iqtibas.index.model import embed, ensure_model, load_model, model_info
-from iqtibas.index.search_index import Index, asks_for_source, stale_reasons
+from iqtibas.index.search_index import Index, asks_for_source, check_writable, stale_reasons
 from iqtibas.index.sentences import sentence_spans
 
 __all__ = [
     "Index",
     "asks_for_source",
+    "check_writable",
     "embed",
     "ensure_model",
     "load_model",

@@ -158,12 +158,13 @@ def index_build(if_stale, **options):
         iqtibas index build --article a.txt --article b.txt --index /tmp/idx
         iqtibas index build --chunk-size 400 --ann hnsw
     """
-    from iqtibas.index import Index, load_model, stale_reasons
+    from iqtibas.index import Index, check_writable, load_model, stale_reasons
     from iqtibas.ingest import chunk_article, load_articles
 
     config = load_config(**options)
     started = time.perf_counter()
     articles = load_articles(config.articles)
+    check_writable(config.index)  # a folder that cannot take the index fails before the slow embedding
     if if_stale:
         try:
             reasons = stale_reasons(Index.read_manifest(config.index), articles, config)
