@@ -42,7 +42,7 @@ from iqtibas.chat.render import (
 )
 from iqtibas.config import Config
 from iqtibas.index import Index
-from iqtibas.question import visible_text, written_language
+from iqtibas.question import printable_text, visible_text, written_language
 from iqtibas.records import Answer, IqtibasError
 
 logger = logging.getLogger(__name__)
@@ -117,8 +117,8 @@ def notice_for(question: str, error: Exception, config: Config) -> str:
 
 
 def shown_question(question: str, config: Config) -> str:
-    """The asker's message as echoed in the chat: no longer than a question may be."""
-    limit = config.max_question_chars
+    """The asker's message as echoed in the chat: no longer than a question may be, and sendable."""
+    question, limit = printable_text(question), config.max_question_chars
     return question if len(question) <= limit else question[:limit] + "…"
 
 

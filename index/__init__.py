@@ -6,11 +6,12 @@ The stage's public surface; nothing else is imported from outside the folder.
 from iqtibas.index.dense import DenseIndex
 from iqtibas.index.fusion import reciprocal_rank_fusion
 from iqtibas.index.model import embed, ensure_model, load_model, model_info
-from iqtibas.index.search_index import Index, stale_reasons
+from iqtibas.index.search_index import Index, check_writable, stale_reasons
 
 __all__ = [
     "DenseIndex",
     "Index",
+    "check_writable",
     "embed",
     "ensure_model",
     "load_model",

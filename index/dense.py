@@ -34,6 +34,14 @@ def choose_kind(config: Config, count: int) -> str:
     return "flat" if count < config.ann_exact_limit else "ivf"
 
 
+def kind_of(faiss_index) -> str | None:
+    """"flat", "hnsw" or "ivf" for a FAISS index of one of those types, else None."""
+    for kind, cls in (("hnsw", faiss.IndexHNSW), ("ivf", faiss.IndexIVF), ("flat", faiss.IndexFlat)):
+        if isinstance(faiss_index, cls):
+            return kind
+    return None
+
+
 def _factory_string(kind: str, count: int, config: Config) -> str:
     if kind == "flat":
         return "Flat"
@@ -104,6 +112,9 @@ class DenseIndex:
         except RuntimeError as error:
             reason = str(error).strip().splitlines()[-1][:160] if str(error).strip() else "unreadable"
             raise IqtibasError(f"{path} is damaged or truncated ({reason})") from None
+        if kind_of(index) != kind:
+            raise IqtibasError(f"{path} holds a {kind_of(index)} index, not the {kind} index its manifest names: "
+                               f"rebuild it with `iqtibas index build`")
         dense = cls(index, kind)
         dense.tune(config)
         return dense

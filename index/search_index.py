@@ -17,7 +17,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import platform
+import re
+import shutil
+import stat
 import time
 from collections import Counter
 from functools import lru_cache
@@ -27,10 +31,10 @@ import numpy as np
 
 import iqtibas
 from iqtibas.config import Config
-from iqtibas.folders import atomic_folder
-from iqtibas.index.dense import DenseIndex
+from iqtibas.folders import remove_abandoned
+from iqtibas.index.dense import FAISS_FILE, DenseIndex
 from iqtibas.index.fusion import reciprocal_rank_fusion
-from iqtibas.index.lexical import LexicalIndex
+from iqtibas.index.lexical import BM25_FILES, LexicalIndex
 from iqtibas.index.model import embed, embed_in_context, load_model
 from iqtibas.question import TOKENIZER_VERSION, sentence_spans
 from iqtibas.records import Article, Chunk, Footnote, Hit, IqtibasError, Question, Sentence
@@ -44,7 +48,27 @@ SENTENCE_VECTORS = "sentence_vectors.npy"
 CONTEXT_VECTORS = "context_vectors.npy"
 LEXICAL = "lexical"
 SEARCH_MODES = ("hybrid", "dense", "lexical")
-MANIFEST_KEYS = ("model", "articles", "chunking", "dense", "lexical", "counts", "files")
+# Every file a sound index folder holds; the manifest must list exactly these, with their sha256.
+INDEX_FILES = frozenset({CHUNKS, FOOTNOTES, FAISS_FILE, SENTENCES, SENTENCE_VECTORS, CONTEXT_VECTORS,
+                         *(f"{LEXICAL}/{name}" for name in BM25_FILES)})
+DENSE_KINDS = ("flat", "hnsw", "ivf")
+SHA256 = re.compile(r"[0-9a-f]{64}")
+# What each manifest key holds: a type, a dict of keys and what they hold, or a one-item list (every item).
+MANIFEST_SHAPE = {
+    "format_version": int,
+    "model": {"name": str, "dimension": int, "prompts": {"query": str, "passage": str}, "labels": dict},
+    "articles": [{"id": str, "path": str, "sha256": str, "title": str, "footnotes": int}],
+    "chunking": {"chunk_size": int, "chunk_overlap": int},
+    "dense": {"backend": str, "kind": str, "metric": str},
+    "lexical": dict,
+    "sentences": {"context_weight": float},
+    "counts": {"chunks": int, "by_kind": dict, "footnotes": int, "sentences": int},
+    "built_at": str,
+    "build_seconds": float,
+    "versions": dict,
+    "files": dict,
+}
+REBUILD = "rebuild it with `iqtibas index build`"
 QUERY_CACHE_SIZE = 256
 # What a title, bio, disclaimer or reference chunk is embedded with besides its text, so "who
 # wrote this?" finds the bio and "what is the title?" the title; bilingual, because questions
@@ -90,6 +114,157 @@ def _read_jsonl(path: Path, cls):
 def _tuples(record: dict) -> dict:
     """JSON turns tuples into lists; the records are frozen and hold tuples."""
     return {key: tuple(value) if isinstance(value, list) else value for key, value in record.items()}
+
+
+def _remove_tree(folder: Path) -> None:
+    """Remove a folder of ours, making read-only folders in it writable first; what still cannot go
+    is left for the next build to clear."""
+    def make_writable_and_retry(function, name, _):
+        try:
+            os.chmod(os.path.dirname(name), stat.S_IRWXU)
+            function(name)
+        except OSError:
+            pass
+
+    if folder.is_symlink():
+        folder.unlink()
+    elif folder.exists():
+        shutil.rmtree(folder, onerror=make_writable_and_retry)
+
+
+def _shape_problem(value, shape, where: str) -> str | None:
+    """Where ``value`` differs from ``shape`` (see MANIFEST_SHAPE), or None."""
+    if isinstance(shape, dict):
+        if not isinstance(value, dict):
+            return f"{where} is not an object"
+        for key, inner in shape.items():
+            if key not in value:
+                return f"{where}.{key} is missing"
+            problem = _shape_problem(value[key], inner, f"{where}.{key}")
+            if problem:
+                return problem
+        return None
+    if isinstance(shape, list):
+        if not isinstance(value, list):
+            return f"{where} is not a list"
+        return next(filter(None, (_shape_problem(item, shape[0], f"{where}[{n}]") for n, item in enumerate(value))),
+                    None)
+    numbers = (int, float) if shape is float else (shape,)
+    if not isinstance(value, numbers) or (isinstance(value, bool) and shape is not bool):
+        return f"{where} is not {'a number' if shape is float else 'a ' + shape.__name__}"
+    return None
+
+
+def _manifest_problem(manifest: dict) -> str | None:
+    """What makes a manifest (already of format FORMAT_VERSION) unusable, or None."""
+    problem = _shape_problem(manifest, MANIFEST_SHAPE, "manifest")
+    if problem:
+        return problem
+    if manifest["model"]["dimension"] < 1:
+        return "manifest.model.dimension is not positive"
+    if manifest["dense"]["kind"] not in DENSE_KINDS:
+        return f"manifest.dense.kind is not one of {', '.join(DENSE_KINDS)}"
+    if any(n < 0 for n in (manifest["counts"]["chunks"], manifest["counts"]["footnotes"],
+                           manifest["counts"]["sentences"])):
+        return "manifest.counts holds a negative count"
+    listed = set(manifest["files"])
+    if listed != INDEX_FILES:
+        wrong = sorted(listed - INDEX_FILES) or sorted(INDEX_FILES - listed)
+        return f"manifest.files {'lists unknown' if listed - INDEX_FILES else 'lacks'} {', '.join(wrong)}"
+    if not all(isinstance(digest, str) and SHA256.fullmatch(digest) for digest in manifest["files"].values()):
+        return "manifest.files holds a value that is not a sha256"
+    return None
+
+
+def _check_files(path: Path, manifest: dict) -> None:
+    """Every file the manifest vouches for is a regular, readable file with the recorded sha256.
+
+    Special files (a FIFO, /dev/zero through a link) are refused before they are opened.
+    """
+    for name in sorted(INDEX_FILES):
+        file = path / name
+        try:
+            mode = os.stat(file).st_mode
+            if not stat.S_ISREG(mode):
+                raise IqtibasError(f"{file} is not a regular file: {REBUILD}")
+            digest = _sha256_file(file)
+        except FileNotFoundError:
+            raise IqtibasError(f"index at {path} lacks {name}: {REBUILD}") from None
+        except OSError as error:
+            raise IqtibasError(f"cannot read {file} ({error.strerror}): {REBUILD}") from None
+        if digest != manifest["files"][name]:
+            raise IqtibasError(f"{file} was changed or damaged since the index was built: {REBUILD}")
+
+
+def _real_folder(path: Path) -> Path:
+    """``path`` with every symbolic link followed; IqtibasError for a loop."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: Python 3.11's word for a symlink loop
+        raise IqtibasError(f"{path} is a symbolic link that leads to itself (a loop): point it at a folder, "
+                           f"or give --index another path") from None
+
+
+def check_writable(path: Path) -> Path:
+    """Where an index at ``path`` will really be written (symbolic links followed), once it is
+    known that it can be: its parent takes a new folder and an existing index can be replaced.
+
+    Cheap, so ``iqtibas index build`` asks before the slow embedding; raises IqtibasError naming
+    the folder that refuses.
+    """
+    path = _real_folder(Path(path))
+    probes = [(path.parent, f".{path.name}.probe-{os.getpid()}")]
+    if path.exists():
+        probes.append((path, f".probe-{os.getpid()}"))
+    for folder, name in probes:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / name).mkdir()
+            (folder / name).rmdir()
+        except OSError as error:
+            raise IqtibasError(f"cannot write the index at {path}: {folder} is not writable ({error.strerror}); "
+                               f"make it writable or give --index another folder") from None
+    return path
+
+
+def _check_parts(path: Path, index: Index) -> None:
+    """Every part holds one row per chunk or per sentence, and each sentence lies in its chunk.
+
+    Parts from another build, with their hashes stamped anew, pass every sha256 check; they
+    cannot pass this.
+    """
+    manifest, chunks, sentences = index.manifest, index.chunks, index.sentence_spans
+    counts, dimension = manifest["counts"], manifest["model"]["dimension"]
+    problems = []
+    if len(chunks) != counts["chunks"]:
+        problems.append(f"{len(chunks)} chunks where the manifest counts {counts['chunks']}")
+    if len(index.footnotes) != counts["footnotes"]:
+        problems.append(f"{len(index.footnotes)} footnotes where the manifest counts {counts['footnotes']}")
+    if (len(index.dense), index.dense.dimension) != (len(chunks), dimension):
+        problems.append(f"{len(index.dense)} {index.dense.dimension}-d vectors for {len(chunks)} chunks")
+    if index.lexical.bm25.scores["num_docs"] != len(chunks):
+        problems.append(f"a lexical index of {index.lexical.bm25.scores['num_docs']} texts for {len(chunks)} chunks")
+    if sentences.ndim != 2 or sentences.shape[1] != 3 or sentences.dtype.kind not in "iu" \
+            or len(sentences) != counts["sentences"]:
+        problems.append(f"{SENTENCES} of shape {sentences.shape} for {counts['sentences']} sentences")
+    else:
+        problems += _sentence_problems(sentences, chunks)
+    for name, vectors in ((SENTENCE_VECTORS, index.sentence_vectors), (CONTEXT_VECTORS, index.context_vectors)):
+        if vectors.shape != (len(sentences), dimension):
+            problems.append(f"{name} of shape {vectors.shape} for {len(sentences)} sentences of {dimension}-d")
+    if problems:
+        raise IqtibasError(f"index at {path} is inconsistent ({'; '.join(problems)}): its parts come from "
+                           f"different builds; {REBUILD}")
+
+
+def _sentence_problems(sentences: np.ndarray, chunks: list[Chunk]) -> list[str]:
+    positions, starts, ends = sentences[:, 0], sentences[:, 1], sentences[:, 2]
+    if len(positions) and (positions.min() < 0 or positions.max() >= len(chunks)):
+        return [f"{SENTENCES} names chunks beyond the {len(chunks)} there are"]
+    chunk_starts = np.array([c.start for c in chunks], dtype=np.int64)[positions]
+    chunk_ends = np.array([c.end for c in chunks], dtype=np.int64)[positions]
+    outside = int(np.count_nonzero((starts < chunk_starts) | (ends > chunk_ends) | (starts >= ends)))
+    return [f"{outside} sentence(s) in {SENTENCES} lie outside their chunk"] if outside else []
 
 
 def _versions() -> dict:
@@ -227,40 +402,72 @@ class Index:
                    model, config)
 
     def save(self, path: Path) -> None:
-        """Write the folder atomically: into a staging sibling, then renamed into place."""
-        path = Path(path)
-        with atomic_folder(path) as staging:
-            _write_jsonl(staging / CHUNKS, self.chunks)
-            _write_jsonl(staging / FOOTNOTES, self.footnotes.values())
-            self.dense.save(staging)
-            np.save(staging / SENTENCES, self.sentence_spans, allow_pickle=False)
-            np.save(staging / SENTENCE_VECTORS, self.sentence_vectors, allow_pickle=False)
-            np.save(staging / CONTEXT_VECTORS, self.context_vectors, allow_pickle=False)
-            self.lexical.save(staging / LEXICAL)
-            files = sorted(p for p in staging.rglob("*") if p.is_file())
-            self.manifest["files"] = {str(p.relative_to(staging)): _sha256_file(p) for p in files}
-            (staging / MANIFEST).write_text(json.dumps(self.manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-        self.path = path
+        """Write the folder atomically: into a temporary sibling, then renamed into place.
+
+        A symbolic link at ``path`` stays a link; the folder it leads to is replaced. A folder that
+        cannot be written (read-only, a full disk) is an IqtibasError naming it, and the previous
+        index is left as it was.
+        """
+        given, path = Path(path), check_writable(path)
+        staging = path.parent / f".{path.name}.building-{os.getpid()}"
+        retired = path.parent / f".{path.name}.previous-{os.getpid()}"
+        try:
+            remove_abandoned(path)
+            staging.mkdir()
+            self._write_parts(staging)
+            if path.exists():
+                path.rename(retired)
+            staging.rename(path)
+        except (OSError, RuntimeError) as error:  # RuntimeError: FAISS's word for a failed write
+            if retired.exists() and not path.exists():
+                retired.rename(path)
+            reason = getattr(error, "strerror", None) or str(error).strip().splitlines()[-1][:160]
+            raise IqtibasError(f"cannot write the index at {path} ({reason}): free some space or make "
+                               f"{path.parent} writable, or give --index another folder") from None
+        finally:
+            _remove_tree(staging)
+        _remove_tree(retired)
+        self.path = given
+
+    def _write_parts(self, folder: Path) -> None:
+        """Every part, then the manifest with their sha256."""
+        _write_jsonl(folder / CHUNKS, self.chunks)
+        _write_jsonl(folder / FOOTNOTES, self.footnotes.values())
+        self.dense.save(folder)
+        np.save(folder / SENTENCES, self.sentence_spans, allow_pickle=False)
+        np.save(folder / SENTENCE_VECTORS, self.sentence_vectors, allow_pickle=False)
+        np.save(folder / CONTEXT_VECTORS, self.context_vectors, allow_pickle=False)
+        self.lexical.save(folder / LEXICAL)
+        files = sorted(p for p in folder.rglob("*") if p.is_file())
+        self.manifest["files"] = {str(p.relative_to(folder)): _sha256_file(p) for p in files}
+        (folder / MANIFEST).write_text(json.dumps(self.manifest, ensure_ascii=False, indent=2), encoding="utf-8")
 
     # -- loading ------------------------------------------------------------------
     @staticmethod
     def read_manifest(path: Path) -> dict:
+        """The manifest of a sound index folder: of this format and shape, vouching for exactly the
+        files an index holds, each there, regular and unchanged. Else an IqtibasError saying to rebuild."""
         path = Path(path)
-        if not (path / MANIFEST).exists():
+        _real_folder(path)
+        manifest_file = path / MANIFEST
+        if not manifest_file.exists():
             raise IqtibasError(f"no index at {path}: build it with `iqtibas index build --index {path}`")
         try:
-            manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+            if not stat.S_ISREG(os.stat(manifest_file).st_mode):
+                raise IqtibasError(f"{manifest_file} is not a regular file: {REBUILD}")
+            manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
-            raise IqtibasError(f"{path / MANIFEST} is damaged ({error}): rebuild with `iqtibas index build`") from None
+            raise IqtibasError(f"{manifest_file} is damaged ({error}): rebuild with `iqtibas index build`") from None
         if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
             found = manifest.get("format_version") if isinstance(manifest, dict) else "none"
             raise IqtibasError(
                 f"index at {path} has format {found!r}, this iqtibas reads {FORMAT_VERSION}: "
                 f"rebuild with `iqtibas index build`"
             )
-        missing = [key for key in MANIFEST_KEYS if not isinstance(manifest.get(key), dict | list)]
-        if missing:
-            raise IqtibasError(f"{path / MANIFEST} lacks {', '.join(missing)}: rebuild with `iqtibas index build`")
+        problem = _manifest_problem(manifest)
+        if problem:
+            raise IqtibasError(f"{manifest_file} is damaged ({problem}): {REBUILD}")
+        _check_files(path, manifest)
         return manifest
 
     @classmethod
@@ -274,13 +481,7 @@ class Index:
         """Load and check an index folder; every problem is an IqtibasError saying how to fix it."""
         path = Path(path)
         manifest = cls.read_manifest(path)
-        rebuild = "rebuild it with `iqtibas index build`"
-        for name, digest in manifest.get("files", {}).items():
-            file = path / name
-            if not file.exists():
-                raise IqtibasError(f"index at {path} lacks {name}: {rebuild}")
-            if _sha256_file(file) != digest:
-                raise IqtibasError(f"{file} was changed or damaged since the index was built: {rebuild}")
+        rebuild = REBUILD
         built_with = manifest["model"]["name"]
         if built_with != config.model:
             raise IqtibasError(f"index at {path} was built with model {built_with!r}, not {config.model!r}: {rebuild}")
@@ -297,6 +498,8 @@ class Index:
             context_vectors = np.load(path / CONTEXT_VECTORS, allow_pickle=False)
         except (OSError, ValueError) as error:
             raise IqtibasError(f"sentence arrays in {path} are damaged ({error}): {rebuild}") from None
+        if sentences.ndim != 2 or sentences.shape[1:] != (3,):
+            raise IqtibasError(f"{path / SENTENCES} holds an array of shape {sentences.shape}, not (n, 3): {rebuild}")
         index = cls(
             manifest,
             _read_jsonl(path / CHUNKS, Chunk),
@@ -309,8 +512,7 @@ class Index:
             model,
             config,
         )
-        if len(index.dense) != len(index.chunks):
-            raise IqtibasError(f"index at {path} has {len(index.dense)} vectors for {len(index.chunks)} chunks: {rebuild}")
+        _check_parts(path, index)
         index.path = path
         return index
 

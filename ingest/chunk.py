@@ -14,7 +14,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from iqtibas.config import Config
 from iqtibas.question import MARKER
-from iqtibas.records import Article, Chunk, Footnote, IqtibasError, Marker, Paragraph
+from iqtibas.records import Article, Chunk, Footnote, Marker, Paragraph
 
 # Split points, tried in order. With keep_separator="end" the separator stays
 # at the end of the piece before it, so a sentence keeps its full stop.
@@ -48,7 +48,6 @@ Span = tuple[int, int]
 
 def chunk_article(article: Article, config: Config) -> list[Chunk]:
     """All chunks of ``article`` in article order: paragraph pieces, then reference entries."""
-    check_chunk_sizes(config)
     splitter = RecursiveCharacterTextSplitter(
         separators=SEPARATORS,
         keep_separator="end",
@@ -63,16 +62,6 @@ def chunk_article(article: Article, config: Config) -> list[Chunk]:
     ]
     chunks += [reference_chunk(article, footnote) for footnote in article.footnotes]
     return sorted(chunks, key=lambda chunk: chunk.start)
-
-
-def check_chunk_sizes(config: Config) -> None:
-    if config.chunk_size < 1:
-        raise IqtibasError(f"chunk_size must be at least 1, not {config.chunk_size}")
-    if not 0 <= config.chunk_overlap < config.chunk_size:
-        raise IqtibasError(
-            f"chunk_overlap must be at least 0 and smaller than chunk_size "
-            f"({config.chunk_size}), not {config.chunk_overlap}"
-        )
 
 
 def paragraph_spans(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import sys
 import time
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from iqtibas.config import env_var, load_config, settings
+from iqtibas.config import Config, env_var, flag, load_config, setting_help, settings
 from iqtibas.records import IqtibasError
 
 CLICK_TYPES = {"int": int, "float": float, "str": str, "Path": click.Path(path_type=Path),
@@ -38,16 +39,14 @@ def setting_options(*names: str):
     def decorate(command):
         for name in reversed(names):
             f = fields[name]
-            flag = "--" + name.replace("_", "-")
-            kwargs = dict(envvar=env_var(name), show_envvar=True, default=None, help=f.metadata["help"])
+            kwargs = dict(envvar=env_var(name), show_envvar=True, default=None, help=setting_help(f))
             if f.type == "tuple[Path, ...]":
-                flag = "--article"
                 kwargs.update(multiple=True, type=click.Path(path_type=Path))
             elif f.metadata.get("choices"):
                 kwargs["type"] = click.Choice(f.metadata["choices"])
             else:
                 kwargs["type"] = CLICK_TYPES[f.type]
-            command = click.option(flag, name, **kwargs)(command)
+            command = click.option(flag(name), name, **kwargs)(command)
         return command
 
     return decorate
@@ -160,12 +159,13 @@ def index_build(if_stale, **options):
         iqtibas index build --article a.txt --article b.txt --index /tmp/idx
         iqtibas index build --chunk-size 400 --ann hnsw
     """
-    from iqtibas.index import Index, load_model, stale_reasons
+    from iqtibas.index import Index, check_writable, load_model, stale_reasons
     from iqtibas.ingest import chunk_article, load_articles
 
     config = load_config(**options)
     started = time.perf_counter()
     articles = load_articles(config.articles)
+    check_writable(config.index)  # a folder that cannot take the index fails before the slow embedding
     if if_stale:
         try:
             reasons = stale_reasons(Index.read_manifest(config.index), articles, config)
@@ -245,37 +245,107 @@ ANSWER_SETTINGS = ("index", "model", "models_dir", "query_prompt", "hnsw_ef_sear
                    "max_question_chars")
 
 
-def read_batch(stream):
-    """(line number, question or None, error or None) for each non-blank line of a batch file."""
-    for number, line in enumerate(stream, start=1):
-        if not line.strip():
-            continue
-        if line.lstrip().startswith("{"):
-            try:
-                question = json.loads(line)["question"]
-            except (ValueError, KeyError, TypeError):
-                yield number, None, 'not a JSON object with a "question" key'
+# A batch file is text: UTF-8 (a byte-order mark is dropped) or UTF-16 with its byte-order mark.
+UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+BINARY_PROBE_BYTES = 8192  # NUL bytes among the first of these mean the file is not text
+
+
+def batch_lines(stream, name: str):
+    """An iterator of (line number, bytes) over the lines of a batch file, as they arrive.
+
+    Raises IqtibasError at once for a file that is not text at all: NUL bytes at its start (a
+    binary file, or UTF-16 without a byte-order mark), or a UTF-16 byte-order mark on a file
+    that is not UTF-16. A UTF-16 file is read whole; anything else line by line, so answers to
+    a pipe come out as its questions come in.
+    """
+    head = getattr(stream, "read1", stream.read)(BINARY_PROBE_BYTES)
+    if head.startswith(UTF16_BOMS):
+        try:
+            text = (head + stream.read()).decode("utf-16")
+        except UnicodeDecodeError:
+            raise IqtibasError(f"{name} starts like UTF-16 but is not UTF-16 text: save it as UTF-8") from None
+        return enumerate((line.encode("utf-8") for line in text.splitlines()), start=1)
+    if b"\0" in head:
+        raise IqtibasError(f"{name} holds NUL bytes, so it is not a text file of questions (a binary file, or "
+                           f"UTF-16 without a byte-order mark): save it as UTF-8 text, one question per line")
+    head = head.removeprefix(UTF8_BOM)
+    *complete, partial = head.split(b"\n")
+    lines = [line + b"\n" for line in complete]
+    if partial:
+        lines.append(partial + stream.readline())
+    return enumerate(itertools.chain(lines, stream), start=1)
+
+
+def batch_question(raw: bytes):
+    """The question on one line of a batch file: a JSON object's "question", or the plain text.
+
+    None for a blank line; IqtibasError for a line that is not UTF-8 or not such an object.
+    """
+    try:
+        line = raw.decode("utf-8").rstrip("\r\n").lstrip("\ufeff")
+    except UnicodeDecodeError as error:
+        raise IqtibasError(f"not UTF-8 text (byte 0x{raw[error.start]:02x} at byte {error.start + 1}): "
+                           f"save the file as UTF-8") from None
+    if not line.strip():
+        return None
+    if not line.lstrip().startswith("{"):
+        return line
+    try:
+        record = json.loads(line)
+    except ValueError:
+        record = None
+    if not isinstance(record, dict) or "question" not in record:
+        raise IqtibasError('not a JSON object with a "question" key')
+    return record["question"]  # not text: the answer refuses it
+
+
+def answer_batch(lines, index, config: Config, as_json: bool) -> int:
+    """Answer every line of ``batch_lines``; a line that cannot be answered gets an error naming
+    it, and costs no other line its answer. Returns how many lines failed."""
+    from iqtibas.chat import answer
+    from iqtibas.chat.render import render_text
+
+    failed = 0
+    for number, raw in lines:
+        try:
+            question = batch_question(raw)
+            if question is None:
                 continue
-            yield number, question, None
-        else:
-            yield number, line.rstrip("\n"), None
+            result = answer(question, index, config)
+        except Exception as problem:  # noqa: BLE001 - one line's failure, of whatever kind, is reported there
+            failed += 1
+            message = str(problem) if isinstance(problem, IqtibasError) else (
+                f"could not be answered ({type(problem).__name__}: {problem}); this is a bug in iqtibas: "
+                f"please report it with this line")
+            echo_json({"line": number, "error": message}) if as_json else click.echo(f"line {number}: {message}\n")
+            continue
+        echo_json(result) if as_json else click.echo(render_text(result) + "\n")
+    return failed
 
 
 @cli.command()
 @click.argument("question", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the Answer as JSON (one line per answer).")
-@click.option("--batch", type=click.File("r", encoding="utf-8"),
+@click.option("--batch", type=click.File("rb"),
               help="Answer every line of FILE ('-' for standard input): a JSON object with a "
-                   "\"question\" key, or plain text. Answers come out in order, one per line with --json.")
+                   "\"question\" key, or plain text; UTF-8, or UTF-16 with its byte-order mark. Answers "
+                   "come out in order, one per line with --json; a line that cannot be answered gets "
+                   "{\"line\": N, \"error\": ...} instead.")
 @setting_options(*ANSWER_SETTINGS)
 def ask(question, as_json, batch, **options):
     """Ask the article a question, in Arabic or English.
 
     Prints the sentence(s) of the article that answer it, verbatim, with
     their footnotes and the passages they come from; or says that the
-    article does not say, with the nearest passages. Exit status 0 for an
-    answer or an abstention, 2 for an unusable question or a missing or
-    broken index or model.
+    article does not say, with the nearest passages.
+
+    \b
+    Exit status:
+        0  every question answered (or the article does not say)
+        1  with --batch, when some lines got an error instead of an answer
+        2  an unusable question or batch file, a missing or broken index
+           or model, or an impossible setting
 
     \b
     Examples:
@@ -286,32 +356,26 @@ def ask(question, as_json, batch, **options):
     from iqtibas.chat import answer
     from iqtibas.chat.render import render_text
     from iqtibas.index import Index
+    from iqtibas.question import analyse
 
     if (question is None) == (batch is None):
         raise IqtibasError("give one QUESTION, or --batch FILE")
     config = load_config(**options)
+    # An unusable question or batch file fails before the model loads.
     if question is not None:
-        from iqtibas.question import analyse
-
-        analyse(question, config)  # an unusable question fails before the model loads
+        analyse(question, config)
+    else:
+        name = getattr(batch, "name", "-")
+        lines = batch_lines(batch, "standard input" if name in ("-", "<stdin>") else name)
     index = Index.open(config)
     if question is not None:
         result = answer(question, index, config)
         echo_json(result) if as_json else click.echo(render_text(result))
         return
-    failed = 0
-    for number, text, error in read_batch(batch):
-        try:
-            if error:
-                raise IqtibasError(error)
-            result = answer(text, index, config)
-        except IqtibasError as problem:
-            failed += 1
-            echo_json({"line": number, "error": str(problem)}) if as_json else click.echo(f"line {number}: {problem}\n")
-            continue
-        echo_json(result) if as_json else click.echo(render_text(result) + "\n")
+    failed = answer_batch(lines, index, config, as_json)
     if failed:
         click.echo(f"{failed} line(s) could not be answered; see their error objects", err=True)
+        sys.exit(1)
 
 
 @cli.command()

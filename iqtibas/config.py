@@ -8,6 +8,7 @@ flags (or keyword overrides to :func:`load_config`). Stage code receives a
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,11 @@ OFFLINE_MODEL_NAME = "multilingual-e5-small"
 
 
 def _setting(default, help: str, **extra):
-    """A Config field with its help text; its env var is IQTIBAS_<NAME>."""
+    """A Config field with its help text; its env var is IQTIBAS_<NAME>.
+
+    Bounds, checked when a Config is made (floats must also be finite): ``min`` and ``max``
+    (inclusive), ``below`` (the name of a setting this one must be smaller than), ``choices``.
+    """
     return field(default=default, metadata={"help": help, **extra})
 
 
@@ -43,14 +48,17 @@ class Config:
     )
     query_prompt: str = _setting("query", "Name of the model's prompt for questions.")
     passage_prompt: str = _setting("passage", "Name of the model's prompt for passages.")
-    batch_size: int = _setting(32, "Batch size when embedding passages.")
+    batch_size: int = _setting(32, "Batch size when embedding passages.", min=1)
 
     # Chunking (chosen with `iqtibas eval --sweep`; see docs/eval/)
-    chunk_size: int = _setting(700, "Largest chunk, in characters.")
-    chunk_overlap: int = _setting(0, "Characters shared by neighbouring chunks of a paragraph.")
+    chunk_size: int = _setting(700, "Largest chunk, in characters.", min=1)
+    chunk_overlap: int = _setting(
+        0, "Characters shared by neighbouring chunks of a paragraph.", min=0, below="chunk_size"
+    )
     sentence_context: float = _setting(
         0.5, "Share of a sentence's ranking vector taken from the sentence read within its whole passage "
-        "(late chunking); 0 ranks sentences read alone. Abstention always uses the sentence alone."
+        "(late chunking); 0 ranks sentences read alone. Abstention always uses the sentence alone.",
+        min=0.0, max=1.0,
     )
 
     # Index
@@ -60,47 +68,60 @@ class Config:
         choices=("auto", "flat", "hnsw", "ivf"),
     )
     ann_exact_limit: int = _setting(
-        100_000, "With ann=auto, chunk count from which IVF is used (`make bench`: exact search of 100k vectors takes 16–19 ms)."
+        100_000, "With ann=auto, chunk count from which IVF is used (`make bench`: exact search of 100k vectors takes 16–19 ms).",
+        min=1,
     )
-    hnsw_m: int = _setting(32, "HNSW graph degree.")
-    hnsw_ef_search: int = _setting(256, "HNSW search breadth (`make bench`: recall@10 0.99 at 100k vectors, 0.91 at 1M).")
-    ivf_nprobe: int = _setting(256, "IVF cells searched per query (`make bench`: recall@10 0.98 at 100k vectors, 0.95 at 1M).")
+    hnsw_m: int = _setting(32, "HNSW graph degree.", min=2)
+    hnsw_ef_search: int = _setting(
+        256, "HNSW search breadth (`make bench`: recall@10 0.99 at 100k vectors, 0.91 at 1M).", min=1
+    )
+    ivf_nprobe: int = _setting(
+        256, "IVF cells searched per query (`make bench`: recall@10 0.98 at 100k vectors, 0.95 at 1M).", min=1
+    )
 
     # Retrieval and answers
-    k: int = _setting(5, "Passages returned per question.")
-    candidates: int = _setting(30, "Candidates each retriever contributes before fusion.")
-    rrf_k: int = _setting(60, "Rank constant of reciprocal-rank fusion.")
+    k: int = _setting(5, "Passages returned per question.", min=1)
+    candidates: int = _setting(30, "Candidates each retriever contributes before fusion.", min=1)
+    rrf_k: int = _setting(60, "Rank constant of reciprocal-rank fusion.", min=0)
     lexical_weight: float = _setting(
-        0.5, "Weight of the lexical (BM25) ranking in the fusion, relative to dense."
+        0.5, "Weight of the lexical (BM25) ranking in the fusion, relative to dense.",
+        min=0.0,
     )
     reference_weight: float = _setting(
-        0.5, "Weight of reference-list entries in the fusion unless the question asks for a source."
+        0.5, "Weight of reference-list entries in the fusion unless the question asks for a source.",
+        min=0.0,
     )
     overlap_weight: float = _setting(
-        0.1, "Weight of shared words (0..1 share of the question's terms) in a sentence's score."
+        0.1, "Weight of shared words (0..1 share of the question's terms) in a sentence's score.",
+        min=0.0,
     )
     passage_weight: float = _setting(
-        0.5, "Weight of the whole passage's similarity to the question in a sentence's score."
+        0.5, "Weight of the whole passage's similarity to the question in a sentence's score.",
+        min=0.0,
     )
     answer_type_weight: float = _setting(
         0.08, "Added to a sentence's score when the question asks which equipment (weapons, aircraft, "
         "missiles…) and the sentence names some by designator (Su-35, S-400) that the question does not "
         "(measured: 0.07–0.08 quote the S-400 sentence for \"Which Russian weapons were sold to China?\"; "
-        "from 0.09 equipment questions answered without designators lose their answer)."
+        "from 0.09 equipment questions answered without designators lose their answer).",
+        min=0.0,
     )
-    quote_sentences: int = _setting(2, "Most sentences quoted in one answer.")
+    quote_sentences: int = _setting(2, "Most sentences quoted in one answer.", min=1)
     quote_margin: float = _setting(
-        0.03, "A second sentence is quoted only if it scores within this of the best."
+        0.03, "A second sentence is quoted only if it scores within this of the best.",
+        min=0.0,
     )
     confident_answer: float = _setting(
         0.5, "Confidence (0..1, the answerability model's probability that the quote answers) from which the "
-        "bot quotes \"According to the article:\" (chosen on the tune split with `iqtibas eval --split tune`)."
+        "bot quotes \"According to the article:\" (chosen on the tune split with `iqtibas eval --split tune`).",
+        min=0.0, max=1.0,
     )
     related_answer: float = _setting(
         0.3, "Confidence from which, below confident_answer, the bot says the article does not answer directly "
-        "and shows the closest passage; below it, the article does not say."
+        "and shows the closest passage; below it, the article does not say.",
+        min=0.0, max=1.0,
     )
-    max_question_chars: int = _setting(2000, "Longest question accepted, in characters.")
+    max_question_chars: int = _setting(2000, "Longest question accepted, in characters.", min=1)
 
     # Evaluation
     eval_data: Path | None = _setting(
@@ -110,16 +131,15 @@ class Config:
 
     # Chat page
     host: str = _setting("127.0.0.1", "Host the chat page listens on.")
-    port: int = _setting(7860, "Port the chat page listens on.")
-    concurrency: int = _setting(2, "Questions answered at once by the chat page's queue.")
+    port: int = _setting(7860, "Port the chat page listens on.", min=1, max=65535)
+    concurrency: int = _setting(2, "Questions answered at once by the chat page's queue.", min=1)
 
     def __post_init__(self):
         for f in dataclasses.fields(self):
-            choices = f.metadata.get("choices")
-            if choices and getattr(self, f.name) not in choices:
-                raise IqtibasError(
-                    f"{f.name} must be one of {', '.join(choices)}, not {getattr(self, f.name)!r}"
-                )
+            problem = _out_of_bounds(f, getattr(self, f.name), self)
+            if problem:
+                raise IqtibasError(f"{f.name} ({flag(f.name)} / {env_var(f.name)}) must be {problem}, "
+                                   f"not {getattr(self, f.name)!r}")
 
     @property
     def offline_model_dir(self) -> Path:
@@ -129,6 +149,47 @@ class Config:
 
 def env_var(name: str) -> str:
     return f"IQTIBAS_{name.upper()}"
+
+
+def flag(name: str) -> str:
+    """The command-line flag of a setting."""
+    return "--article" if name == "articles" else "--" + name.replace("_", "-")
+
+
+def bounds_text(f: dataclasses.Field) -> str:
+    """A setting's bounds as --help and the README show them ("at least 1", "-1 to 1"); "" for none."""
+    low, high, below = (f.metadata.get(key) for key in ("min", "max", "below"))
+    if low is not None and high is not None:
+        text = f"{low:g} to {high:g}"
+    elif low is not None:
+        text = f"at least {low:g}"
+    elif high is not None:
+        text = f"at most {high:g}"
+    else:
+        text = ""
+    if below:
+        text = f"{text}, below {below}" if text else f"below {below}"
+    return text
+
+
+def setting_help(f: dataclasses.Field) -> str:
+    """A setting's help text with its bounds."""
+    bounds = bounds_text(f)
+    return f"{f.metadata['help']} Range: {bounds}." if bounds else f.metadata["help"]
+
+
+def _out_of_bounds(f: dataclasses.Field, value, config: Config) -> str | None:
+    """What ``value`` breaks of the setting's declared bounds, or None."""
+    choices = f.metadata.get("choices")
+    if choices and value not in choices:
+        return f"one of {', '.join(choices)}"
+    if f.type == "float" and not math.isfinite(value):
+        return "a finite number"
+    low, high, below = (f.metadata.get(key) for key in ("min", "max", "below"))
+    if (low is not None and value < low) or (high is not None and value > high) or (
+            below and value >= getattr(config, below)):
+        return bounds_text(f)
+    return None
 
 
 def settings() -> tuple[dataclasses.Field, ...]:

@@ -7,7 +7,14 @@ the footnote-marker and sentence patterns, country names, and what a question as
 
 from iqtibas.question.analyse import analyse, designators, detect_language, values_given, written_language
 from iqtibas.question.sentences import MARKER, marker_numbers, sentence_spans
-from iqtibas.question.text import TOKENIZER_VERSION, normalize_arabic, tokenize, visible_text
+from iqtibas.question.text import (
+    TOKENIZER_VERSION,
+    normalize_arabic,
+    printable_text,
+    tokenize,
+    usable_text,
+    visible_text,
+)
 
 __all__ = [
     "MARKER",
@@ -17,8 +24,10 @@ __all__ = [
     "detect_language",
     "marker_numbers",
     "normalize_arabic",
+    "printable_text",
     "sentence_spans",
     "tokenize",
+    "usable_text",
     "values_given",
     "visible_text",
     "written_language",

@@ -10,7 +10,7 @@ import re
 from iqtibas.config import Config
 from iqtibas.question.countries import countries_in, name_terms
 from iqtibas.question.sentences import MARKER
-from iqtibas.question.text import ARABIC_WORD, LATIN_TOKEN, LATIN_WORD, tokenize, visible_text
+from iqtibas.question.text import ARABIC_WORD, LATIN_TOKEN, LATIN_WORD, tokenize, usable_text, visible_text
 from iqtibas.records import IqtibasError, Mention, Question
 
 # Latin words that are names inside Arabic text (S-400, AUKUS) rather than English prose.
@@ -74,7 +74,7 @@ def analyse(text: str, config: Config) -> Question:
     """Read a raw question; IqtibasError, saying what to do, when it cannot be used."""
     if not isinstance(text, str):
         raise IqtibasError("the question must be text")
-    cleaned = visible_text(text)
+    cleaned = visible_text(usable_text(text))
     if not cleaned:
         raise IqtibasError("the question is empty: ask something about the article")
     if len(cleaned) > config.max_question_chars:

@@ -125,3 +125,21 @@ class TextAndTags(HTMLParser):
 def html_view():
     """Parses an HTML fragment into what a reader sees (``.visible()``) and its ``.tags``."""
     return TextAndTags
+
+
+def _assert_one_clear_line(result, *hints: str) -> None:
+    """A CliRunner result that is one "Error: ..." line on stderr naming one of ``hints``, exit 2."""
+    detail = f"exit {result.exit_code}; stderr={result.stderr!r}; exception={result.exception!r}"
+    assert result.exit_code == 2, detail
+    assert "Traceback" not in result.output and "Traceback" not in result.stderr, detail
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, detail
+    assert lines[0].startswith("Error: "), detail
+    assert any(hint in lines[0] for hint in hints), detail
+    assert result.stdout == "", detail
+
+
+@pytest.fixture(scope="session")
+def assert_one_clear_line():
+    """Asserts a CLI result is one clear error line naming one of the given hints, with exit status 2."""
+    return _assert_one_clear_line

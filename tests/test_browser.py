@@ -106,3 +106,17 @@ def test_arabic_and_english_exchanges(page):
     assert direction(english.locator(".framing")) == "ltr"
     if SCREENSHOT:
         page.screenshot(path=SCREENSHOT, full_page=True)
+
+
+def test_a_question_holding_a_lone_surrogate_gets_a_reply(page):
+    """Half an emoji left in the textbox (a lone surrogate) is refused in a reply, not lost in the stream."""
+    from playwright.sync_api import expect
+
+    bots = page.locator("#chat [data-testid=bot]")
+    replied = bots.count()
+    box = page.locator("#question textarea")
+    # Set from JavaScript: only a JS string can hold a lone surrogate.
+    box.evaluate("el => { el.value = '\\ud83d What is S-400?'; el.dispatchEvent(new Event('input', {bubbles: true})); }")
+    box.press("Enter")
+    expect(bots).to_have_count(replied + 1, timeout=REPLY_TIMEOUT_MS)
+    assert "cannot be used" in bots.nth(replied).inner_text()

@@ -228,32 +228,21 @@ def breakage_params():
         yield pytest.param(breaker, hint, id=name)
 
 
-def assert_one_clear_line(result, *hints: str) -> None:
-    detail = f"exit {result.exit_code}; stderr={result.stderr!r}; exception={result.exception!r}"
-    assert result.exit_code == 2, detail
-    assert "Traceback" not in result.output and "Traceback" not in result.stderr, detail
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, detail
-    assert lines[0].startswith("Error: "), detail
-    assert any(hint in lines[0] for hint in hints), detail
-    assert result.stdout == "", detail
-
-
 @pytest.mark.parametrize(("breaker", "hint"), list(breakage_params()))
-def test_cli_ask_on_a_broken_index_exits_2_with_one_clear_line(index_copy, breaker, hint):
+def test_cli_ask_on_a_broken_index_exits_2_with_one_clear_line(index_copy, breaker, hint, assert_one_clear_line):
     breaker(index_copy)
     result = cli_ask("--index", index_copy, GOOD_EN)
     assert_one_clear_line(result, hint)
 
 
 @pytest.mark.parametrize("model_arg", ["/nonexistent/folder", "./no-such-model-here"])
-def test_cli_ask_with_a_missing_model_exits_2_with_one_clear_line(index_copy, model_arg):
+def test_cli_ask_with_a_missing_model_exits_2_with_one_clear_line(index_copy, model_arg, assert_one_clear_line):
     result = cli_ask("--index", index_copy, "--model", model_arg, GOOD_EN)
     assert_one_clear_line(result, "iqtibas model build", "--model", "IQTIBAS_MODEL")
     assert model_arg.lstrip("./") in result.stderr
 
 
-def test_cli_ask_with_an_empty_model_folder_exits_2(index_copy, tmp_path):
+def test_cli_ask_with_an_empty_model_folder_exits_2(index_copy, tmp_path, assert_one_clear_line):
     empty = tmp_path / "empty-model"
     empty.mkdir()
     result = cli_ask("--index", index_copy, "--model", empty, GOOD_EN)
