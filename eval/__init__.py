@@ -2,8 +2,8 @@
 
 from iqtibas.eval.evaluate import Report, calibrate_threshold, evaluate
 from iqtibas.eval.pairs import DEFAULT_PAIRS, Pair, load_pairs
-from iqtibas.eval.report import summary_lines, write_report
+from iqtibas.eval.report import check_report_folder, summary_lines, write_report
 from iqtibas.eval.sweep import sweep_settings
 
-__all__ = ["DEFAULT_PAIRS", "Pair", "Report", "calibrate_threshold", "evaluate", "load_pairs", "summary_lines",
-           "sweep_settings", "write_report"]
+__all__ = ["DEFAULT_PAIRS", "Pair", "Report", "calibrate_threshold", "check_report_folder", "evaluate", "load_pairs",
+           "summary_lines", "sweep_settings", "write_report"]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import math
+import os
 from pathlib import Path
 
 from iqtibas.eval.evaluate import HIT_KS, RANKED_DEPTH, RETRIEVAL_MODES, Report
 from iqtibas.eval.pairs import LANGUAGES, UNANSWERABLE
+from iqtibas.records import IqtibasError
 
 REPORT_FILES = ("report.json", "report.md", "report.png")
 RETRIEVAL_COLUMNS = (*(f"hit@{k}" for k in HIT_KS), "mrr@10", "ndcg@10")
@@ -98,8 +101,16 @@ def markdown(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot(report: Report, path: Path) -> None:
-    """recall@k (k = 1..10) by language, and the score distributions with the threshold."""
+def plot_png(report: Report) -> bytes:
+    """The plot as PNG bytes."""
+    buffer = io.BytesIO()
+    plot(report, buffer)
+    return buffer.getvalue()
+
+
+def plot(report: Report, path) -> None:
+    """recall@k (k = 1..10) by language, and the score distributions with the threshold, saved to
+    ``path`` (a file name or a binary file)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -124,7 +135,7 @@ def plot(report: Report, path: Path) -> None:
     right.set(title="Best-sentence similarity by question language", xlabel="similarity", ylabel="questions")
     right.legend(fontsize=8)
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
+    figure.savefig(path, dpi=110, format="png")
     plt.close(figure)
 
 
@@ -139,12 +150,34 @@ def _finite(value):
     return value
 
 
-def write_report(report: Report, folder: Path) -> list[Path]:
-    """Write report.json, report.md and report.png into ``folder``; returns their paths."""
+def check_report_folder(folder: Path) -> None:
+    """IqtibasError, naming the folder, unless the report can be written there: asked before an
+    evaluation runs, so its results are not lost at the end."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    probe = folder / f".iqtibas-probe-{os.getpid()}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise IqtibasError(f"cannot write the report into {folder} ({error.strerror}): make it a writable "
+                           f"folder, or give --report-dir another one") from None
+
+
+def write_report(report: Report, folder: Path) -> list[Path]:
+    """Write report.json, report.md and report.png into ``folder``; returns their paths.
+
+    All three are made before any is written, so a report is never left half new.
+    """
+    folder = Path(folder)
+    contents = [json.dumps(_finite(dataclasses.asdict(report)), ensure_ascii=False, indent=1).encode("utf-8"),
+                markdown(report).encode("utf-8"), plot_png(report)]
     paths = [folder / name for name in REPORT_FILES]
-    paths[0].write_text(json.dumps(_finite(dataclasses.asdict(report)), ensure_ascii=False, indent=1), encoding="utf-8")
-    paths[1].write_text(markdown(report), encoding="utf-8")
-    plot(report, paths[2])
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for path, content in zip(paths, contents):
+            path.write_bytes(content)
+    except OSError as error:
+        raise IqtibasError(f"cannot write the report into {folder} ({error.strerror}): free some space or "
+                           f"make it writable, or give --report-dir another folder") from None
     return paths

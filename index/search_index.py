@@ -456,7 +456,7 @@ class Index:
         except (OSError, RuntimeError) as error:  # RuntimeError: FAISS's word for a failed write
             if retired.exists() and not path.exists():
                 retired.rename(path)
-            reason = getattr(error, "strerror", None) or str(error).strip().splitlines()[-1][:160]
+            reason = getattr(error, "strerror", None) or f"a write failed: {str(error).strip().splitlines()[-1][:160]}"
             raise IqtibasError(f"cannot write the index at {path} ({reason}): free some space or make "
                                f"{path.parent} writable, or give --index another folder") from None
         finally:

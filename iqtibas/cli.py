@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
+import io
 import itertools
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -26,9 +29,26 @@ class UnusableInput(click.ClickException):
 class IqtibasGroup(click.Group):
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a full disk behind stdout shows here, while it can still be told
+            return result
         except IqtibasError as error:
             raise UnusableInput(str(error)) from None
+        except OSError as error:
+            _abandon_stdout()
+            if error.errno == errno.EPIPE:  # the reader left (`| head`): nothing to tell it
+                ctx.exit(1)
+            where = error.filename or "the output"
+            raise UnusableInput(f"cannot write {where} ({error.strerror}): free some space, or send the "
+                                f"output elsewhere") from None
+
+
+def _abandon_stdout() -> None:
+    """Point stdout at /dev/null, so the output that could not be written is not tried again at exit."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):  # not a real file (CliRunner's)
+        pass
 
 
 def setting_options(*names: str):
@@ -49,6 +69,11 @@ def setting_options(*names: str):
         return command
 
     return decorate
+
+
+def on_terminal() -> bool:
+    """Progress bars only for a person watching: on a log or a pipe they are a flood of lines."""
+    return sys.stderr.isatty()
 
 
 def echo_json(record) -> None:
@@ -99,7 +124,7 @@ def model_build(**options):
     if config.model != load_config(environ={}).model:
         raise IqtibasError(f"`model build` makes the offline default model; {config.model!r} needs no building")
     started = time.perf_counter()
-    built = ensure_model(config, progress=True)
+    built = ensure_model(config, progress=on_terminal())
     where = config.offline_model_dir
     if built:
         click.echo(f"built {where} in {time.perf_counter() - started:.1f} s")
@@ -120,7 +145,7 @@ def model_info_command(as_json, **options):
     from iqtibas.index import load_model, model_info
 
     config = load_config(**options)
-    info = model_info(load_model(config, progress=True), config)
+    info = model_info(load_model(config, progress=on_terminal()), config)
     if as_json:
         echo_json(info)
     else:
@@ -175,8 +200,8 @@ def index_build(if_stale, **options):
             return
         click.echo(f"rebuilding: {'; '.join(reasons)}", err=True)
     chunks = [chunk for article in articles for chunk in chunk_article(article, config)]
-    model = load_model(config, progress=True)
-    built = Index.build(articles, chunks, model, config, progress=True)
+    model = load_model(config, progress=on_terminal())
+    built = Index.build(articles, chunks, model, config, progress=on_terminal())
     built.save(config.index)
     footnotes = sum(len(a.footnotes) for a in articles)
     click.echo(
@@ -232,8 +257,16 @@ def index_dump(output, **options):
     from iqtibas.index import Index
 
     config = load_config(**options)
-    for chunk in Index.read_chunks(config.index):
-        output.write(json.dumps(dataclasses.asdict(chunk), ensure_ascii=False) + "\n")
+    chunks = Index.read_chunks(config.index)
+    try:
+        for chunk in chunks:
+            output.write(json.dumps(dataclasses.asdict(chunk), ensure_ascii=False) + "\n")
+        output.flush()
+    except OSError as error:
+        if output is sys.stdout or getattr(output, "name", "-") in ("-", "<stdout>"):
+            raise
+        raise IqtibasError(f"cannot write {output.name} ({error.strerror}): free some space, or give -o "
+                           f"another file") from None
 
 
 # -- asking ----------------------------------------------------------------------------
@@ -403,12 +436,12 @@ def chat(open_browser, **options):
         iqtibas chat --port 8080 --open-browser
         iqtibas chat --host 0.0.0.0 --concurrency 4
     """
-    from iqtibas.chat import build_app
+    from iqtibas.chat import build_app, check_address, launch
 
     config = load_config(**options)
+    check_address(config.host, config.port)  # before the slow model load
     demo = build_app(open_index(config), config)
-    _, url, _ = demo.launch(server_name=config.host, server_port=config.port, share=False,
-                            inbrowser=open_browser, quiet=True, prevent_thread_lock=True)
+    url = launch(demo, config, open_browser)
     click.echo(f"iqtibas chat page: {url}  (Ctrl+C to stop)")
     demo.block_thread()  # until Ctrl+C, which it handles by closing the server
 
@@ -439,14 +472,16 @@ def eval_command(sweep, min_hit3, **options):
     """
     from tqdm import tqdm
 
-    from iqtibas.eval import evaluate, load_pairs, summary_lines, sweep_settings, write_report
+    from iqtibas.eval import check_report_folder, evaluate, load_pairs, summary_lines, sweep_settings, write_report
 
     config = load_config(**options)
+    check_report_folder(config.report_dir)  # before the run, so its results are not lost at the end
     pairs = load_pairs(config.eval_data)
     index = open_index(config)
-    report = evaluate(pairs, index, config, progress=lambda items: tqdm(items, desc="questions", unit="q"))
+    bar = (lambda items: tqdm(items, desc="questions", unit="q")) if on_terminal() else None
+    report = evaluate(pairs, index, config, progress=bar)
     if sweep:
-        report.sweep = sweep_settings(pairs, index.model, config, progress=True)
+        report.sweep = sweep_settings(pairs, index.model, config, progress=on_terminal())
     paths = write_report(report, config.report_dir)
     click.echo("\n".join(summary_lines(report)))
     click.echo(f"report: {', '.join(map(str, paths))}")
