@@ -9,8 +9,8 @@ import math
 import os
 from pathlib import Path
 
-from iqtibas.eval.evaluate import HIT_KS, RANKED_DEPTH, RETRIEVAL_MODES, Report
-from iqtibas.eval.pairs import LANGUAGES, UNANSWERABLE
+from iqtibas.eval.evaluate import BREAKDOWNS, HIT_KS, RANKED_DEPTH, RETRIEVAL_MODES, Report
+from iqtibas.eval.pairs import LANGUAGES
 from iqtibas.records import IqtibasError
 
 REPORT_FILES = ("report.json", "report.md", "report.png")
@@ -40,16 +40,32 @@ def retrieval_table(report: Report, groups: list[str] | None = None) -> list[str
     return _table(["questions", "retrieval", "n", *RETRIEVAL_COLUMNS], rows)
 
 
-def answer_table(report: Report) -> list[str]:
+def answer_table(report: Report, groups: list[str] | None = None) -> list[str]:
     answers = report.figures["answers"]
+    groups = groups or list(answers)
     columns = ("evidence_in_quote", "footnote_precision", "footnote_recall", "false_abstention")
-    return _table(["questions", "n", *columns], [[g, v["n"], *(v[c] for c in columns)] for g, v in answers.items()])
+    return _table(["questions", "n", *columns], [[g, answers[g]["n"], *(answers[g][c] for c in columns)] for g in groups])
+
+
+def groups_by(report: Report, key: str) -> list[str]:
+    """The report's groups of one breakdown ("lang", "type", "style"), after "all" for languages."""
+    found = [group for group in report.figures["answers"] if group.startswith(f"{key}:")]
+    return ["all", *found] if key == "lang" else found
+
+
+def breakdown_sections(report: Report, table) -> list[str]:
+    """One table per breakdown: by language (with all), by type, by style."""
+    lines = []
+    for key in BREAKDOWNS:
+        lines += ["", f"### By {key}", "", *table(report, groups_by(report, key))]
+    return lines
 
 
 def summary_lines(report: Report) -> list[str]:
     """The few lines `iqtibas eval` prints: hybrid retrieval and answers by language, abstention, latency."""
     figures = report.figures
-    lines = retrieval_table(report, ["all", "lang:ar", "lang:en"]) + [""] + answer_table(report)[:5]
+    by_language = ["all", *(f"lang:{language}" for language in LANGUAGES)]
+    lines = retrieval_table(report, by_language) + [""] + answer_table(report, by_language)
     abstention = figures["abstention"]
     latency = figures["latency_ms"]
     lines += [
@@ -75,17 +91,16 @@ def markdown(report: Report) -> str:
         f"{report.created}; {report.machine['processor']}, {report.machine['cpus']} CPUs, "
         f"Python {report.machine['python']}. Regenerate with `make eval`.",
         "",
+        f"Split: {report.split} ({'every pair' if report.split == 'all' else f'the {report.split} pairs only'}). "
         f"{counts['pairs']} pairs: {counts['answerable']} answerable, {counts['unanswerable']} unanswerable; "
         f"{counts['ar']} Arabic, {counts['en']} English. A retrieved chunk is relevant when it contains, is "
         "contained in, or shares half of a gold evidence string.",
         "",
         "## Retrieval",
-        "",
-        *retrieval_table(report),
+        *breakdown_sections(report, retrieval_table),
         "",
         "## Answers",
-        "",
-        *answer_table(report),
+        *breakdown_sections(report, answer_table),
         "",
         "## Abstention and latency",
         "",
@@ -94,7 +109,7 @@ def markdown(report: Report) -> str:
     if report.sweep:
         header = list(report.sweep[0])
         lines += ["", "## Sweep", "", *_table(header, [[row[h] for h in header] for row in report.sweep])]
-    missed = [q for q in report.questions if q["type"] != UNANSWERABLE and not q["answer"].get("evidence_in_quote")]
+    missed = [q for q in report.questions if q["answerable"] and not q["answer"].get("evidence_in_quote")]
     if missed:
         lines += ["", "## Answerable questions whose quote missed the evidence", ""]
         lines += [f"- `{q['id']}` {q['question']}" + (" (abstained)" if q["answer"]["abstained"] else "") for q in missed]
@@ -125,10 +140,13 @@ def plot(report: Report, path) -> None:
     left.set(title="Evidence recall@k", xlabel="k", ylabel="recall", ylim=(0, 1.02), xticks=ks)
     left.legend(fontsize=8, loc="lower right")
     scores = {f"{kind}, {lang}": [q["answer"]["score"] for q in report.questions
-                                  if q["lang"] == lang and (q["type"] == UNANSWERABLE) == unanswerable]
-              for lang in LANGUAGES for kind, unanswerable in (("answerable", False), ("unanswerable", True))}
-    colours = ["tab:green", "tab:red", "tab:blue", "tab:orange"]
-    right.hist(list(scores.values()), bins=16, label=list(scores), color=colours, alpha=0.85)
+                                  if q["lang"] == lang and q["answerable"] == answerable]
+              for lang in LANGUAGES for kind, answerable in (("answerable", True), ("unanswerable", False))}
+    colours = dict(zip(scores, ["tab:green", "tab:red", "tab:blue", "tab:orange"]))
+    shown = [label for label, values in scores.items() if values]  # a set may lack a language or a kind
+    if shown:
+        right.hist([scores[label] for label in shown], bins=16, label=shown, color=[colours[label] for label in shown],
+                   alpha=0.85)
     for lang, colour in zip(LANGUAGES, ("darkgreen", "navy")):
         right.axvline(report.figures["abstention"][lang]["threshold"], color=colour, linestyle="--",
                       label=f"threshold, {lang}")

@@ -42,8 +42,8 @@ def test_report_holds_the_figures_and_every_outcome(few_pairs, loaded_index, ses
 
 
 def test_calibration_separates_known_scores():
-    questions = [{"type": "factoid", "answer": {"score": s}} for s in (0.9, 0.85, 0.8)]
-    questions += [{"type": "unanswerable", "answer": {"score": s}} for s in (0.7, 0.82)]
+    questions = [{"answerable": True, "answer": {"score": s}} for s in (0.9, 0.85, 0.8)]
+    questions += [{"answerable": False, "answer": {"score": s}} for s in (0.7, 0.82)]
     threshold, accuracy = calibrate_threshold(questions)
     assert threshold == 0.85 and accuracy == pytest.approx((2 / 3 + 1) / 2)
 
@@ -51,8 +51,8 @@ def test_calibration_separates_known_scores():
 def test_calibration_keeps_abstentions_and_answers_that_the_threshold_did_not_decide():
     # At the configured 0.8: the unanswerable 0.83 abstained for another reason (say, a count the
     # article does not give), and the answerable 0.75 was answered for another (it only names something).
-    questions = [{"type": "factoid", "answer": {"score": s, "abstained": a}} for s, a in ((0.9, False), (0.75, False))]
-    questions += [{"type": "unanswerable", "answer": {"score": s, "abstained": True}} for s in (0.7, 0.83)]
+    questions = [{"answerable": True, "answer": {"score": s, "abstained": a}} for s, a in ((0.9, False), (0.75, False))]
+    questions += [{"answerable": False, "answer": {"score": s, "abstained": True}} for s in (0.7, 0.83)]
     assert calibrate_threshold(questions, configured=0.8) == (0.75, 1.0)
     assert calibrate_threshold(questions)[1] < 1.0
 
