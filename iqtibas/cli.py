@@ -41,6 +41,11 @@ class IqtibasGroup(click.Group):
             where = error.filename or "the output"
             raise UnusableInput(f"cannot write {where} ({error.strerror}): free some space, or send the "
                                 f"output elsewhere") from None
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as error:  # a bug: still one line, not a traceback
+            raise click.ClickException(f"internal error ({type(error).__name__}: {error}): this is a bug in "
+                                       f"iqtibas; please report it with the command that gave it") from None
 
 
 def _abandon_stdout() -> None:
@@ -387,7 +392,8 @@ def ask(question, as_json, batch, **options):
     \b
     Exit status:
         0  every question answered (or the article does not say)
-        1  with --batch, when some lines got an error instead of an answer
+        1  with --batch, when some lines got an error instead of an answer;
+           or an internal error (a bug)
         2  an unusable question or batch file, a missing or broken index
            or model, or an impossible setting
 
