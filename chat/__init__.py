@@ -2,13 +2,13 @@
 
 from iqtibas.chat.answer import answer
 
-__all__ = ["answer", "build_app"]
+__all__ = ["answer", "build_app", "check_address", "launch"]
 
 
 def __getattr__(name):
     # build_app imports Gradio, which takes seconds; only the chat page should pay for it.
-    if name == "build_app":
-        from iqtibas.chat.app import build_app
+    if name in ("build_app", "check_address", "launch"):
+        from iqtibas.chat import app
 
-        return build_app
+        return getattr(app, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,14 +22,25 @@ Gradio's API stays on, with two named endpoints:
 Everything the user typed and everything the article contains is escaped
 before it reaches the page (see ``render.text_html``); the Chatbot renders
 no Markdown and no LaTeX.
+
+``launch(demo, config)`` serves it behind ``Guard``: Gradio's routes that take files (the app
+takes none) are refused, and every response carries headers that forbid type sniffing,
+framing and sending the page's address on.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import logging
+import re
+import socket
 
 import gradio as gr
+from gradio.utils import get_upload_folder
+from starlette.datastructures import MutableHeaders
+from starlette.middleware import Middleware
+from starlette.responses import PlainTextResponse
 
 from iqtibas.chat.answer import answer
 from iqtibas.chat.render import (
@@ -187,3 +198,83 @@ def build_app(index: Index, config: Config) -> gr.Blocks:
         gr.api(ask, api_name="ask", concurrency_limit=config.concurrency, concurrency_id=CONCURRENCY_GROUP)
     demo.queue(default_concurrency_limit=config.concurrency)
     return demo
+
+
+# -- serving ----------------------------------------------------------------------------
+
+# Every response: no type sniffing, no framing by another site, no page address sent with a link.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+}
+# Gradio's routes that take files from anyone; the app asks for none, so they are refused.
+FILE_ROUTES = ("/gradio_api/upload", "/gradio_api/upload_progress", "/gradio_api/process_recording")
+NO_FILES = "This app takes no files."
+
+
+def takes_files(path: str) -> bool:
+    """Whether a request path is one of Gradio's upload routes (however its slashes are doubled)."""
+    path = re.sub("/+", "/", path).rstrip("/")
+    return path.endswith(FILE_ROUTES)
+
+
+class Guard:
+    """ASGI middleware in front of Gradio: refuses the upload routes, adds SECURITY_HEADERS."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if takes_files(scope["path"]):
+            await PlainTextResponse(NO_FILES, status_code=403, headers=SECURITY_HEADERS)(scope, receive, send)
+            return
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def check_address(host: str, port: int) -> None:
+    """IqtibasError, saying what to change, unless the page can listen on host:port."""
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError):
+        raise IqtibasError(f"cannot listen on {host}:{port}: {host!r} is not an address or name of this machine; "
+                           f"give --host one, such as 127.0.0.1") from None
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server itself binds
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise IqtibasError(f"port {port} on {host} is in use: stop what uses it, or give --port "
+                                   f"another port") from None
+            raise IqtibasError(f"cannot listen on {host}:{port} ({error.strerror}): give --host an address of "
+                               f"this machine, such as 127.0.0.1") from None
+
+
+def launch(demo: gr.Blocks, config: Config, open_browser: bool = False) -> str:
+    """Serve the page on config.host:config.port behind ``Guard``, without blocking; returns its URL."""
+    check_address(config.host, config.port)
+    try:
+        _, url, _ = demo.launch(
+            server_name=config.host, server_port=config.port, share=False, inbrowser=open_browser, quiet=True,
+            prevent_thread_lock=True,
+            ssr_mode=False, num_workers=0,  # no Node proxy and no file workers in front of the guard
+            app_kwargs={"middleware": [Middleware(Guard)]},
+            blocked_paths=[get_upload_folder()],  # files uploaded before the guard are not served back
+        )
+    except OSError as error:  # the port was taken after the check
+        raise IqtibasError(f"cannot listen on {config.host}:{config.port} ({error}): give --port another "
+                           f"port") from None
+    return url

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from iqtibas.chat import answer
 from iqtibas.config import Config
 from iqtibas.eval import metrics
 from iqtibas.eval.machine import machine_info
-from iqtibas.eval.pairs import LANGUAGES, Pair
+from iqtibas.eval.pairs import LANGUAGES, SPLITS, Pair, select_split, unknown_evidence
 from iqtibas.index import Index
 from iqtibas.question import analyse
-from iqtibas.records import Answer, Question
+from iqtibas.records import Answer, IqtibasError, Question
 
 RETRIEVAL_MODES = ("dense", "lexical", "hybrid")
 RANKED_DEPTH = 10  # recall@1..10, MRR@10 and nDCG@10 look this deep
 HIT_KS = (1, 3, 5)
 LATENCY_PERCENTILES = (50, 95)
+BREAKDOWNS = ("lang", "type", "style")  # the free labels the report's tables are broken down by
 
 
 @dataclass
@@ -32,6 +35,7 @@ class Report:
     machine: dict
     created: str
     sweep: list[dict] = field(default_factory=list)
+    split: str = "all"  # which pairs: "tune", "test" or "all"
 
 
 def _retrieval_outcome(pair: Pair, question: Question, index: Index, mode: str) -> dict:
@@ -69,16 +73,27 @@ def _answer_outcome(pair: Pair, result: Answer) -> dict:
     return outcome
 
 
-def evaluate(pairs: list[Pair], index: Index, config: Config, progress=None) -> Report:
-    """Measure retrieval (dense, lexical, hybrid) and answers on ``pairs``.
+def evaluate(pairs: list[Pair], index: Index, config: Config, progress=None, split: str = "all") -> Report:
+    """Measure retrieval (dense, lexical, hybrid) and answers on the pairs of ``split``.
 
-    ``progress`` wraps the pair iterable (e.g. ``tqdm``) when given.
+    ``progress`` wraps the pair iterable (e.g. ``tqdm``) when given. Before anything runs, an
+    evidence string that is not in the indexed articles is an IqtibasError naming its line.
     """
+    if split not in ("all", *SPLITS):
+        raise IqtibasError(f"split must be all, {' or '.join(SPLITS)}, not {split!r}")
+    chosen = select_split(pairs, split)
+    if not chosen:
+        raise IqtibasError(f"no pairs to evaluate{'' if split == 'all' else f' in the {split} split'}: "
+                           f"add some to the pairs file, or choose another --split")
+    unknown = unknown_evidence(chosen, article_texts(index))
+    if unknown:
+        raise IqtibasError(f"{len(unknown)} evidence string(s) are not in the indexed article(s), first "
+                           f"{unknown[0]}: copy evidence from the article exactly")
     questions = []
-    for pair in progress(pairs) if progress else pairs:
+    for pair in progress(chosen) if progress else chosen:
         record = {"id": pair.id, "lang": pair.lang, "type": pair.type, "style": pair.style, "split": pair.split,
-                  "answerable": pair.answerable, "question": pair.question,
-                  "evidence": list(pair.evidence), "gold_footnotes": list(pair.footnotes)}
+                  "answerable": pair.answerable, "question": pair.question, "evidence": list(pair.evidence),
+                  "gold_footnotes": list(pair.footnotes)}
         # The answer comes first, so its latency includes embedding the question.
         record["answer"] = _answer_outcome(pair, answer(pair.question, index, config))
         if pair.answerable:
@@ -91,15 +106,33 @@ def evaluate(pairs: list[Pair], index: Index, config: Config, progress=None) -> 
         settings={name: str(value) for name, value in vars(config).items()},
         machine=machine_info(),
         created=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        split=split,
     )
+
+
+def article_texts(index: Index) -> list[str]:
+    """The texts of the articles the index was built from: each file as it was indexed, or, where the
+    file is gone or changed, its indexed chunks."""
+    texts = []
+    for article in index.info()["articles"]:
+        try:
+            raw = Path(article["path"]).read_bytes()
+            if hashlib.sha256(raw).hexdigest() == article["sha256"]:
+                texts.append(raw.decode("utf-8"))
+                continue
+        except (OSError, UnicodeDecodeError):
+            pass
+        texts += [chunk.text for chunk in index.chunks if chunk.article == article["id"]]
+    return texts
 
 
 def summarise(questions: list[dict], config: Config) -> dict:
     """Aggregate figures: retrieval by mode × language × type, answers, abstention, latency."""
     answerable = [q for q in questions if q["answerable"]]
     unanswerable = [q for q in questions if not q["answerable"]]
-    groups = {"all": answerable}
-    for key in ("lang", "type", "style"):  # languages first: the printed summary shows all, ar, en
+    # Every language has its row, with n = 0 when the pairs hold none of it.
+    groups = {"all": answerable, **{f"lang:{language}": [] for language in LANGUAGES}}
+    for key in BREAKDOWNS:  # languages first: the printed summary shows all, ar, en
         for q in answerable:
             groups.setdefault(f"{key}:{q[key]}", []).append(q)
     retrieval = {

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import math
+import os
 from pathlib import Path
 
-from iqtibas.eval.evaluate import HIT_KS, RANKED_DEPTH, RETRIEVAL_MODES, Report
+from iqtibas.eval.evaluate import BREAKDOWNS, HIT_KS, RANKED_DEPTH, RETRIEVAL_MODES, Report
 from iqtibas.eval.pairs import LANGUAGES
+from iqtibas.records import IqtibasError
 
 REPORT_FILES = ("report.json", "report.md", "report.png")
 RETRIEVAL_COLUMNS = (*(f"hit@{k}" for k in HIT_KS), "mrr@10", "ndcg@10")
@@ -38,16 +41,32 @@ def retrieval_table(report: Report, groups: list[str] | None = None) -> list[str
     return markdown_table(["questions", "retrieval", "n", *RETRIEVAL_COLUMNS], rows)
 
 
-def answer_table(report: Report) -> list[str]:
+def answer_table(report: Report, groups: list[str] | None = None) -> list[str]:
     answers = report.figures["answers"]
+    groups = groups or list(answers)
     columns = ("evidence_in_quote", "footnote_precision", "footnote_recall", "false_abstention")
-    return markdown_table(["questions", "n", *columns], [[g, v["n"], *(v[c] for c in columns)] for g, v in answers.items()])
+    return markdown_table(["questions", "n", *columns], [[g, answers[g]["n"], *(answers[g][c] for c in columns)] for g in groups])
+
+
+def groups_by(report: Report, key: str) -> list[str]:
+    """The report's groups of one breakdown ("lang", "type", "style"), after "all" for languages."""
+    found = [group for group in report.figures["answers"] if group.startswith(f"{key}:")]
+    return ["all", *found] if key == "lang" else found
+
+
+def breakdown_sections(report: Report, table) -> list[str]:
+    """One table per breakdown: by language (with all), by type, by style."""
+    lines = []
+    for key in BREAKDOWNS:
+        lines += ["", f"### By {key}", "", *table(report, groups_by(report, key))]
+    return lines
 
 
 def summary_lines(report: Report) -> list[str]:
     """The few lines `iqtibas eval` prints: hybrid retrieval and answers by language, abstention, latency."""
     figures = report.figures
-    lines = retrieval_table(report, ["all", "lang:ar", "lang:en"]) + [""] + answer_table(report)[:5]
+    by_language = ["all", *(f"lang:{language}" for language in LANGUAGES)]
+    lines = retrieval_table(report, by_language) + [""] + answer_table(report, by_language)
     abstention = figures["abstention"]
     latency = figures["latency_ms"]
     lines += [
@@ -77,17 +96,16 @@ def markdown(report: Report) -> str:
         f"{report.created}; {report.machine['cpu']}, {report.machine['cores']} cores, "
         f"Python {report.machine['versions']['python']}. Regenerate with `make eval`.",
         "",
+        f"Split: {report.split} ({'every pair' if report.split == 'all' else f'the {report.split} pairs only'}). "
         f"{counts['pairs']} pairs: {counts['answerable']} answerable, {counts['unanswerable']} unanswerable; "
         f"{counts['ar']} Arabic, {counts['en']} English. A retrieved chunk is relevant when it contains, is "
         "contained in, or shares half of a gold evidence string.",
         "",
         "## Retrieval",
-        "",
-        *retrieval_table(report),
+        *breakdown_sections(report, retrieval_table),
         "",
         "## Answers",
-        "",
-        *answer_table(report),
+        *breakdown_sections(report, answer_table),
         "",
         "## Abstention and latency",
         "",
@@ -103,8 +121,16 @@ def markdown(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot(report: Report, path: Path) -> None:
-    """recall@k (k = 1..10) by language, and the score distributions with the threshold."""
+def plot_png(report: Report) -> bytes:
+    """The plot as PNG bytes."""
+    buffer = io.BytesIO()
+    plot(report, buffer)
+    return buffer.getvalue()
+
+
+def plot(report: Report, path) -> None:
+    """recall@k (k = 1..10) by language, and the score distributions with the threshold, saved to
+    ``path`` (a file name or a binary file)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -119,17 +145,20 @@ def plot(report: Report, path: Path) -> None:
     left.set(title="Evidence recall@k", xlabel="k", ylabel="recall", ylim=(0, 1.02), xticks=ks)
     left.legend(fontsize=8, loc="lower right")
     scores = {f"{kind}, {lang}": [q["answer"]["score"] for q in report.questions
-                                  if q["lang"] == lang and (not q["answerable"]) == unanswerable]
-              for lang in LANGUAGES for kind, unanswerable in (("answerable", False), ("unanswerable", True))}
-    colours = ["tab:green", "tab:red", "tab:blue", "tab:orange"]
-    right.hist(list(scores.values()), bins=16, label=list(scores), color=colours, alpha=0.85)
+                                  if q["lang"] == lang and q["answerable"] == answerable]
+              for lang in LANGUAGES for kind, answerable in (("answerable", True), ("unanswerable", False))}
+    colours = dict(zip(scores, ["tab:green", "tab:red", "tab:blue", "tab:orange"]))
+    shown = [label for label, values in scores.items() if values]  # a set may lack a language or a kind
+    if shown:
+        right.hist([scores[label] for label in shown], bins=16, label=shown, color=[colours[label] for label in shown],
+                   alpha=0.85)
     for lang, colour in zip(LANGUAGES, ("darkgreen", "navy")):
         right.axvline(report.figures["abstention"][lang]["threshold"], color=colour, linestyle="--",
                       label=f"threshold, {lang}")
     right.set(title="Best-sentence similarity by question language", xlabel="similarity", ylabel="questions")
     right.legend(fontsize=8)
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
+    figure.savefig(path, dpi=110, format="png")
     plt.close(figure)
 
 
@@ -144,12 +173,34 @@ def _finite(value):
     return value
 
 
-def write_report(report: Report, folder: Path) -> list[Path]:
-    """Write report.json, report.md and report.png into ``folder``; returns their paths."""
+def check_report_folder(folder: Path) -> None:
+    """IqtibasError, naming the folder, unless the report can be written there: asked before an
+    evaluation runs, so its results are not lost at the end."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    probe = folder / f".iqtibas-probe-{os.getpid()}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise IqtibasError(f"cannot write the report into {folder} ({error.strerror}): make it a writable "
+                           f"folder, or give --report-dir another one") from None
+
+
+def write_report(report: Report, folder: Path) -> list[Path]:
+    """Write report.json, report.md and report.png into ``folder``; returns their paths.
+
+    All three are made before any is written, so a report is never left half new.
+    """
+    folder = Path(folder)
+    contents = [json.dumps(_finite(dataclasses.asdict(report)), ensure_ascii=False, indent=1).encode("utf-8"),
+                markdown(report).encode("utf-8"), plot_png(report)]
     paths = [folder / name for name in REPORT_FILES]
-    paths[0].write_text(json.dumps(_finite(dataclasses.asdict(report)), ensure_ascii=False, indent=1), encoding="utf-8")
-    paths[1].write_text(markdown(report), encoding="utf-8")
-    plot(report, paths[2])
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for path, content in zip(paths, contents):
+            path.write_bytes(content)
+    except OSError as error:
+        raise IqtibasError(f"cannot write the report into {folder} ({error.strerror}): free some space or "
+                           f"make it writable, or give --report-dir another folder") from None
     return paths

@@ -16,14 +16,15 @@ from iqtibas.ingest import chunk_article, load_articles
 SWEEP_CHUNKING = ((300, 0), (500, 0), (700, 0), (1000, 0), (500, 100), (700, 150))
 
 
-def sweep_settings(pairs: list[Pair], model, config: Config, progress: bool = False) -> list[dict]:
-    """One row per chunking setting: its figures and the abstention threshold calibrated for it."""
+def sweep_settings(pairs: list[Pair], model, config: Config, progress: bool = False, split: str = "all") -> list[dict]:
+    """One row per chunking setting: its figures and the abstention threshold calibrated for it,
+    on the pairs of ``split``."""
     articles = load_articles(config.articles)
     rows = []
     for size, overlap in tqdm(SWEEP_CHUNKING, desc="sweep", disable=not progress):
         settings = dataclasses.replace(config, chunk_size=size, chunk_overlap=overlap)
         chunks = [chunk for article in articles for chunk in chunk_article(article, settings)]
-        report = evaluate(pairs, Index.build(articles, chunks, model, settings), settings)
+        report = evaluate(pairs, Index.build(articles, chunks, model, settings), settings, split=split)
         calibrated = {lang: calibrate_threshold([q for q in report.questions if q["lang"] == lang],
                                                   settings.confident_answer) for lang in LANGUAGES}
         hybrid = report.figures["retrieval"]["hybrid"]

@@ -257,6 +257,20 @@ def _check_parts(path: Path, index: Index) -> None:
                            f"different builds; {REBUILD}")
 
 
+def _write_parts(index: Index, folder: Path) -> None:
+    """Every part of ``index`` into ``folder``, then the manifest with their sha256."""
+    _write_jsonl(folder / CHUNKS, index.chunks)
+    _write_jsonl(folder / FOOTNOTES, index.footnotes.values())
+    index.dense.save(folder)
+    np.save(folder / SENTENCES, index.sentence_spans, allow_pickle=False)
+    np.save(folder / SENTENCE_VECTORS, index.sentence_vectors, allow_pickle=False)
+    np.save(folder / CONTEXT_VECTORS, index.context_vectors, allow_pickle=False)
+    index.lexical.save(folder / LEXICAL)
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    index.manifest["files"] = {str(p.relative_to(folder)): _sha256_file(p) for p in files}
+    (folder / MANIFEST).write_text(json.dumps(index.manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
 def _sentence_problems(sentences: np.ndarray, chunks: list[Chunk]) -> list[str]:
     positions, starts, ends = sentences[:, 0], sentences[:, 1], sentences[:, 2]
     if len(positions) and (positions.min() < 0 or positions.max() >= len(chunks)):
@@ -414,33 +428,20 @@ class Index:
         try:
             remove_abandoned(path)
             staging.mkdir()
-            self._write_parts(staging)
+            _write_parts(self, staging)
             if path.exists():
                 path.rename(retired)
             staging.rename(path)
         except (OSError, RuntimeError) as error:  # RuntimeError: FAISS's word for a failed write
             if retired.exists() and not path.exists():
                 retired.rename(path)
-            reason = getattr(error, "strerror", None) or str(error).strip().splitlines()[-1][:160]
+            reason = getattr(error, "strerror", None) or f"a write failed: {str(error).strip().splitlines()[-1][:160]}"
             raise IqtibasError(f"cannot write the index at {path} ({reason}): free some space or make "
                                f"{path.parent} writable, or give --index another folder") from None
         finally:
             _remove_tree(staging)
         _remove_tree(retired)
         self.path = given
-
-    def _write_parts(self, folder: Path) -> None:
-        """Every part, then the manifest with their sha256."""
-        _write_jsonl(folder / CHUNKS, self.chunks)
-        _write_jsonl(folder / FOOTNOTES, self.footnotes.values())
-        self.dense.save(folder)
-        np.save(folder / SENTENCES, self.sentence_spans, allow_pickle=False)
-        np.save(folder / SENTENCE_VECTORS, self.sentence_vectors, allow_pickle=False)
-        np.save(folder / CONTEXT_VECTORS, self.context_vectors, allow_pickle=False)
-        self.lexical.save(folder / LEXICAL)
-        files = sorted(p for p in folder.rglob("*") if p.is_file())
-        self.manifest["files"] = {str(p.relative_to(folder)): _sha256_file(p) for p in files}
-        (folder / MANIFEST).write_text(json.dumps(self.manifest, ensure_ascii=False, indent=2), encoding="utf-8")
 
     # -- loading ------------------------------------------------------------------
     @staticmethod

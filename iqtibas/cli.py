@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
+import io
 import itertools
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -27,9 +30,31 @@ class UnusableInput(click.ClickException):
 class IqtibasGroup(click.Group):
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a full disk behind stdout shows here, while it can still be told
+            return result
         except IqtibasError as error:
             raise UnusableInput(str(error)) from None
+        except OSError as error:
+            _abandon_stdout()
+            if error.errno == errno.EPIPE:  # the reader left (`| head`): nothing to tell it
+                ctx.exit(1)
+            where = error.filename or "the output"
+            raise UnusableInput(f"cannot write {where} ({error.strerror}): free some space, or send the "
+                                f"output elsewhere") from None
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as error:  # a bug: still one line, not a traceback
+            raise click.ClickException(f"internal error ({type(error).__name__}: {error}): this is a bug in "
+                                       f"iqtibas; please report it with the command that gave it") from None
+
+
+def _abandon_stdout() -> None:
+    """Point stdout at /dev/null, so the output that could not be written is not tried again at exit."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):  # not a real file (CliRunner's)
+        pass
 
 
 def setting_options(*names: str):
@@ -50,6 +75,11 @@ def setting_options(*names: str):
         return command
 
     return decorate
+
+
+def on_terminal() -> bool:
+    """Progress bars only for a person watching: on a log or a pipe they are a flood of lines."""
+    return sys.stderr.isatty()
 
 
 def echo_json(record) -> None:
@@ -100,7 +130,7 @@ def model_build(**options):
     if config.model != load_config(environ={}).model:
         raise IqtibasError(f"`model build` makes the offline default model; {config.model!r} needs no building")
     started = time.perf_counter()
-    built = ensure_model(config, progress=True)
+    built = ensure_model(config, progress=on_terminal())
     where = config.offline_model_dir
     if built:
         click.echo(f"built {where} in {time.perf_counter() - started:.1f} s")
@@ -121,7 +151,7 @@ def model_info_command(as_json, **options):
     from iqtibas.index import load_model, model_info
 
     config = load_config(**options)
-    info = model_info(load_model(config, progress=True), config)
+    info = model_info(load_model(config, progress=on_terminal()), config)
     if as_json:
         echo_json(info)
     else:
@@ -176,8 +206,8 @@ def index_build(if_stale, **options):
             return
         click.echo(f"rebuilding: {'; '.join(reasons)}", err=True)
     chunks = [chunk for article in articles for chunk in chunk_article(article, config)]
-    model = load_model(config, progress=True)
-    built = Index.build(articles, chunks, model, config, progress=True)
+    model = load_model(config, progress=on_terminal())
+    built = Index.build(articles, chunks, model, config, progress=on_terminal())
     built.save(config.index)
     footnotes = sum(len(a.footnotes) for a in articles)
     click.echo(
@@ -233,8 +263,16 @@ def index_dump(output, **options):
     from iqtibas.index import Index
 
     config = load_config(**options)
-    for chunk in Index.read_chunks(config.index):
-        output.write(json.dumps(dataclasses.asdict(chunk), ensure_ascii=False) + "\n")
+    chunks = Index.read_chunks(config.index)
+    try:
+        for chunk in chunks:
+            output.write(json.dumps(dataclasses.asdict(chunk), ensure_ascii=False) + "\n")
+        output.flush()
+    except OSError as error:
+        if output is sys.stdout or getattr(output, "name", "-") in ("-", "<stdout>"):
+            raise
+        raise IqtibasError(f"cannot write {output.name} ({error.strerror}): free some space, or give -o "
+                           f"another file") from None
 
 
 # -- asking ----------------------------------------------------------------------------
@@ -343,7 +381,8 @@ def ask(question, as_json, batch, **options):
     \b
     Exit status:
         0  every question answered (or the article does not say)
-        1  with --batch, when some lines got an error instead of an answer
+        1  with --batch, when some lines got an error instead of an answer;
+           or an internal error (a bug)
         2  an unusable question or batch file, a missing or broken index
            or model, or an impossible setting
 
@@ -394,13 +433,13 @@ def chat(open_browser, **options):
         iqtibas chat --port 8080 --open-browser
         iqtibas chat --host 0.0.0.0 --concurrency 4
     """
-    from iqtibas.chat import build_app
+    from iqtibas.chat import build_app, check_address, launch
     from iqtibas.index import Index
 
     config = load_config(**options)
+    check_address(config.host, config.port)  # before the slow model load
     demo = build_app(Index.open(config), config)
-    _, url, _ = demo.launch(server_name=config.host, server_port=config.port, share=False,
-                            inbrowser=open_browser, quiet=True, prevent_thread_lock=True)
+    url = launch(demo, config, open_browser)
     click.echo(f"iqtibas chat page: {url}  (Ctrl+C to stop)")
     demo.block_thread()  # until Ctrl+C, which it handles by closing the server
 
@@ -413,9 +452,9 @@ def chat(open_browser, **options):
                    "threshold for each, and put the table in the report.")
 @click.option("--min-hit3", type=float, default=None,
               help="Exit with status 1 when hybrid hit@3 over answerable questions falls below this.")
-@click.option("--split", "split", type=click.Choice(("tune", "test", "all")), default="all", show_default=True,
-              help="Which pairs to run: tune (60% of ids; choose every weight, threshold and rule on it), "
-                   "test (the other 40%; report it) or all.")
+@click.option("--split", type=click.Choice(["all", "tune", "test"]), default="all", show_default=True,
+              help="Evaluate only the tune pairs (60%, fixed by each id's hash unless the pair names its "
+                   "split), only the test pairs (the other 40%), or all; the report says which.")
 @click.option("--fit-answerability", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Instead of a report, fit the answerability model on these pairs (use --split tune) and "
                    "write it to FILE (the shipped one is chat/answerability.json).")
@@ -425,47 +464,46 @@ def eval_command(sweep, min_hit3, split, fit_answerability, **options):
     Runs every pair through the same answer path as the chat; prints hit@k,
     MRR and nDCG for dense, lexical and hybrid retrieval by language, the
     answers' evidence-in-quote rate, footnote precision and recall, the
-    abstention rates and the latency; writes report.json, report.md and
-    report.png into --report-dir.
+    abstention rates and the latency, by language, type and style; writes
+    report.json, report.md and report.png into --report-dir. A pair is
+    answerable when it has evidence; type and style are free labels.
 
     \b
     Examples:
         iqtibas eval
         iqtibas eval --eval-data my_pairs.jsonl --report-dir /tmp/report
-        iqtibas eval --sweep
-        iqtibas eval --min-hit3 0.9      # a quality floor for CI
-        iqtibas eval --split test        # the held-out figures the README reports
+        iqtibas eval --sweep --split tune   # choose settings on the tune pairs
+        iqtibas eval --split test           # then measure them on the others
+        iqtibas eval --min-hit3 0.9         # a quality floor for CI
         iqtibas eval --split tune --fit-answerability chat/answerability.json
     """
     from tqdm import tqdm
 
-    from iqtibas.eval import evaluate, load_pairs, summary_lines, sweep_settings, write_report
+    from iqtibas.eval import check_report_folder, evaluate, load_pairs, summary_lines, sweep_settings, write_report
     from iqtibas.index import Index
 
     config = load_config(**options)
-    pairs = [pair for pair in load_pairs(config.eval_data) if split in ("all", pair.split)]
-    if not pairs:
-        raise IqtibasError(f"no pairs in the {split} split of {config.eval_data or 'the shipped pairs'}")
+    check_report_folder(config.report_dir)  # before the run, so its results are not lost at the end
+    pairs = load_pairs(config.eval_data, config)  # a bad pair fails here, naming its line
     index = Index.open(config)
-    progress = lambda items: tqdm(items, desc="questions", unit="q")  # noqa: E731
+    bar = (lambda items: tqdm(items, desc="questions", unit="q")) if on_terminal() else None
     if fit_answerability:
         from iqtibas.eval.answerability import fit_answerability as fit
 
         # Every quote kept, so each answer is labelled by whether its quote holds the evidence.
         keep_all = dataclasses.replace(config, confident_answer=0.0, related_answer=0.0)
-        model = fit(evaluate(pairs, index, keep_all, progress=progress).questions, split)
+        model = fit(evaluate(pairs, index, keep_all, progress=bar, split=split).questions, split)
         fit_answerability.write_text(json.dumps(model, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         click.echo(f"fitted on {model['fitted_on']}; wrote {fit_answerability}")
         return
-    report = evaluate(pairs, index, config, progress=progress)
-    report.settings["split"] = split
+    report = evaluate(pairs, index, config, progress=bar, split=split)
     if sweep:
-        report.sweep = sweep_settings(pairs, index.model, config, progress=True)
+        report.sweep = sweep_settings(pairs, index.model, config, progress=on_terminal(), split=split)
     paths = write_report(report, config.report_dir)
     click.echo("\n".join(summary_lines(report)))
     click.echo(f"report: {', '.join(map(str, paths))}")
     hit3 = report.figures["retrieval"]["hybrid"]["all"]["hit@3"]
-    if min_hit3 is not None and hit3 < min_hit3:
+    if min_hit3 is not None and not hit3 >= min_hit3:  # also when there was nothing answerable to measure
         click.echo(f"hybrid hit@3 {hit3:.3f} is below --min-hit3 {min_hit3}", err=True)
         sys.exit(1)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 from html.parser import HTMLParser
@@ -85,10 +86,10 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def app_url(loaded_index, session_config):
     """The real chat app over the session index, on a free loopback port, launched once."""
-    from iqtibas.chat import build_app
+    from iqtibas.chat import build_app, launch
 
     demo = build_app(loaded_index, session_config)  # the queue answers config.concurrency (default 2) at once
-    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
+    url = launch(demo, dataclasses.replace(session_config, host="127.0.0.1", port=free_port()))
     try:
         yield url
     finally:

@@ -23,9 +23,9 @@ IMPOSSIBLE = [
     ("k", "0"),
     ("k", "-3"),
     ("rrf_k", "-61"),
-    ("abstain_threshold_en", "nan"),
-    ("abstain_threshold_ar", "inf"),
-    ("abstain_threshold_ar", "1.5"),
+    ("confident_answer", "nan"),
+    ("related_answer", "inf"),
+    ("confident_answer", "1.5"),
     ("max_question_chars", "-1"),
     ("lexical_weight", "-0.5"),
     ("sentence_context", "1.5"),
@@ -72,8 +72,8 @@ def test_overlap_must_stay_below_the_chunk_size():
 
 
 def test_the_bounds_themselves_are_allowed():
-    config = load_config(environ={}, k=1, candidates=1, rrf_k=0, abstain_threshold_en=-1.0,
-                         abstain_threshold_ar=1.0, sentence_context=0.0, port=65535, max_question_chars=1)
+    config = load_config(environ={}, k=1, candidates=1, rrf_k=0, related_answer=0.0,
+                         confident_answer=1.0, sentence_context=0.0, port=65535, max_question_chars=1)
     assert (config.k, config.rrf_k, config.port) == (1, 0, 65535)
 
 
@@ -90,5 +90,5 @@ def test_bounds_are_shown_in_help_and_in_the_readme(setting):
 
 def test_the_settings_that_need_bounds_have_them():
     assert {"batch_size", "chunk_size", "chunk_overlap", "k", "candidates", "rrf_k", "quote_sentences",
-            "abstain_threshold_ar", "abstain_threshold_en", "max_question_chars", "port", "concurrency",
+            "confident_answer", "related_answer", "max_question_chars", "port", "concurrency",
             "hnsw_m", "hnsw_ef_search", "ivf_nprobe", "ann_exact_limit"} <= set(BOUNDED)
