@@ -49,7 +49,7 @@ def answer(text: str, index: Index, config: Config) -> Answer:
     # A question naming what the article never names, or asking a count or date no quote gives,
     # cannot be answered from it, however close its nearest sentence.
     blocked = bool(unknown_mentions(question, index)) or not gives_asked_values(question, quotes)
-    answered = level(confident, blocked, config)
+    answered = level(confident, blocked, naming, config)
     if answered != "quote":
         quotes = ()
     footnotes = _footnotes(quotes, index)

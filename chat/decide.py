@@ -58,7 +58,8 @@ def _overlap(terms: tuple[str, ...], text: str) -> float:
 
 def unknown_mentions(question: Question, index: Index) -> list[str]:
     """What the question names (a year, a model, a country) that no indexed text names."""
-    return [m.text for m in question.mentions if not any(index.names(spelling) for spelling in m.spellings)]
+    return [m.text for m in question.mentions
+            if not any(index.names(spelling, m.across_scripts) for spelling in m.spellings)]
 
 
 # The answerability model: a logistic regression over the signals below, fit on the tune split
@@ -106,12 +107,16 @@ def confidence(values: dict[str, float], model: dict | None = None) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def level(confident: float, blocked: bool, config: Config) -> str:
+def level(confident: float, blocked: bool, naming: bool, config: Config) -> str:
     """"quote" when confident, "related" (the closest passage, not a direct answer) when less so,
-    "none" below that or when a rule says the article cannot answer."""
-    if blocked or confident < config.related_answer:
+    "none" below that or when a rule says the article cannot answer. A question that only names
+    something ("من هو شويغو؟") is quoted where the article names it: those sentences are what it
+    says of the name, however weakly a bare name embeds."""
+    if blocked:
         return "none"
-    return "quote" if confident >= config.confident_answer else "related"
+    if naming or confident >= config.confident_answer:
+        return "quote"
+    return "related" if confident >= config.related_answer else "none"
 
 
 def gives_asked_values(question: Question, quotes: tuple[Quote, ...]) -> bool:

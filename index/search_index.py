@@ -594,9 +594,10 @@ class Index:
                                       float(contextual), float(self._hubness[row])))
         return found
 
-    def names(self, terms) -> bool:
-        """Whether the indexed texts hold every one of these search terms (False for none)."""
-        return self.lexical.has_all(terms)
+    def names(self, terms, across_scripts: bool = True) -> bool:
+        """Whether the indexed texts hold every one of these search terms (False for none); with
+        ``across_scripts``, also as another script spells them (see LexicalIndex.knows)."""
+        return self.lexical.has_all(terms, across_scripts)
 
     def footnote(self, article: str, number: int) -> Footnote | None:
         return self.footnotes.get((article, number))

@@ -107,6 +107,9 @@ class Mention:
 
     text: str
     spellings: tuple[tuple[str, ...], ...]
+    # Whether another script's spelling of a term counts ("vostok" for فوستوك); a country's
+    # spellings already hold both scripts, and a loose match would name countries the article does not.
+    across_scripts: bool = True
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ the footnote-marker and sentence patterns, country names, and what a question as
 """
 
 from iqtibas.question.analyse import analyse, designators, detect_language, values_given, written_language
+from iqtibas.question.scripts import is_arabic_term, spelling_key
 from iqtibas.question.sentences import MARKER, marker_numbers, sentence_spans
 from iqtibas.question.text import (
     TOKENIZER_VERSION,
@@ -21,6 +22,8 @@ __all__ = [
     "TOKENIZER_VERSION",
     "analyse",
     "designators",
+    "is_arabic_term",
+    "spelling_key",
     "detect_language",
     "marker_numbers",
     "normalize_arabic",

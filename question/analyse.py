@@ -10,7 +10,15 @@ import re
 from iqtibas.config import Config
 from iqtibas.question.countries import countries_in, name_terms
 from iqtibas.question.sentences import MARKER
-from iqtibas.question.text import ARABIC_WORD, LATIN_TOKEN, LATIN_WORD, tokenize, usable_text, visible_text
+from iqtibas.question.text import (
+    ARABIC_WORD,
+    LATIN_TOKEN,
+    LATIN_WORD,
+    LETTER_FOLDS,
+    tokenize,
+    usable_text,
+    visible_text,
+)
 from iqtibas.records import IqtibasError, Mention, Question
 
 # Latin words that are names inside Arabic text (S-400, AUKUS) rather than English prose.
@@ -20,11 +28,20 @@ DIGIT = re.compile(r"\d")
 # by a sentence that gives a count or a date the question does not already hold. A count is a
 # number that is not a year, a footnote marker or part of a designator (Su-35), or a number word;
 # a date is a year, a decade or a month.
-ASKS_FOR_COUNT = re.compile(r"\bhow\s+many\b|(?:^|\s)كم\s+(?!دام|استمر)", re.IGNORECASE)
-ASKS_FOR_DATE = re.compile(
+# The question-type patterns are matched on the question with its Arabic letters folded as search
+# folds them (hamzas, ta marbuta, alef maqsura), so "اي سنه" is read as "أي سنة"; dialect words
+# stand beside the standard ones (قديش، كام: how many; امتى: when; مين: who; شو، ايش، وش: what).
+def _folded(pattern: str) -> re.Pattern:
+    return re.compile(pattern.translate(LETTER_FOLDS), re.IGNORECASE)
+
+
+ASKS_FOR_COUNT = _folded(
+    r"\bhow\s+(?:many|much)\b|\bwhat\s+(?:percentage|percent|share)\b"
+    r"|(?:^|\s)(?:كم|بكم|قديش|قدّيش|كام)\s+(?!دام|استمر)|نسبة"
+)
+ASKS_FOR_DATE = _folded(
     r"^\s*(?:since\s+)?when\b|\b(?:in\s+)?(?:what|which)\s+(?:year|years|month|decade|date)\b|\bdate\s+of\b"
-    r"|متى|(?:أي|أيّ)\s+(?:عام|سنة|شهر)|تاريخ\s+(?:ميلاد|وفاة)",
-    re.IGNORECASE,
+    r"|متى|امتى|إمتى|ايمتى|(?:أي|أيّ|انهي)\s+(?:عام|سنة|شهر)|تاريخ\s+(?:ميلاد|وفاة)"
 )
 NUMBER = re.compile(r"(?<![\w-])\d+(?:[.,]\d+)*(?![\w-])")
 YEAR = r"(?:1[5-9]|20)\d\d"
@@ -47,22 +64,21 @@ NUMBER_WORDS = frozenset(tokenize(
 EQUIPMENT_EN = r"weapons?|arms|systems?|aircraft|jets?|fighters?|planes?|missiles?|engines?|equipment|hardware|ships?|submarines?"
 EQUIPMENT_AR = r"أسلحة|سلاح|منظومات|منظومة|أنظمة|طائرات|طائرة|مقاتلات|صواريخ|صاروخ|محركات|محرك|معدات|سفن|غواصات"
 AUXILIARY = r"did|does|do|is|are|was|were|has|have|had|can|could|will|would|should"
-ASKS_FOR_EQUIPMENT = re.compile(
+ASKS_FOR_EQUIPMENT = _folded(
     rf"\b(?:which|what)\s+(?:(?!(?:{AUXILIARY})\b)[\w-]+\s+){{0,3}}(?:{EQUIPMENT_EN})\b"
-    rf"|(?:^|\s)(?:ما|ما هي|ما هو|أي|أيّ|ما أبرز|ما اسم)\s+(?:ال)?(?:{EQUIPMENT_AR})(?=\s|$|[؟?])",
-    re.IGNORECASE,
+    rf"|(?:^|\s)(?:ما|ما هي|ما هو|ماهي|ماهو|أي|أيّ|ما أبرز|ما اسم|شو|ايش|إيش|وش|شنو)\s+(?:ال)?(?:{EQUIPMENT_AR})"
+    r"(?=\s|$|[؟?])"
 )
 # Words by which a question asks for a source; then reference-list entries rank as body passages do.
-ASKS_FOR_SOURCE = re.compile(
+ASKS_FOR_SOURCE = _folded(
     r"\b(sources?|references?|cit(?:e|es|ed|ing|ation)|footnotes?|report(?:ed|s)?|publish(?:ed|er|es)?"
     r"|publications?|newspapers?|journals?|outlets?)\b"
-    r"|مصدر|مصادر|مرجع|مراجع|حاشي|هامش|نشر|صحيف|نقلت|استشهد",
-    re.IGNORECASE,
+    r"|مصدر|مصادر|مرجع|مراجع|حاشي|هامش|نشر|صحيف|نقلت|استشهد"
 )
 ASKS = (("count", ASKS_FOR_COUNT), ("date", ASKS_FOR_DATE), ("equipment", ASKS_FOR_EQUIPMENT),
         ("source", ASKS_FOR_SOURCE))
 # "Who is X?" / "What is X?" in Arabic, X of one to three words.
-ARABIC_DEFINITION = re.compile(r"^\s*(?:من|ما)\s+(?:هو|هي)\s+(\S+(?:\s+\S+){0,2}?)\s*[؟?]?\s*$")
+ARABIC_DEFINITION = _folded(r"^\s*(?:من|مين|ما|شو|ايش|إيش|وش)\s*(?:هو|هي)\s+(\S+(?:\s+\S+){0,2}?)\s*[؟?]?\s*$")
 # Words that frame a question about the article rather than ask about something in it.
 FRAME_TERMS = frozenset(tokenize(
     "article say says said tell me mention mentions mentioned write writes wrote written "
@@ -82,8 +98,9 @@ def analyse(text: str, config: Config) -> Question:
             f"the question is {len(cleaned)} characters long; the limit is {config.max_question_chars}: ask it shorter"
         )
     terms = tokenize(cleaned)
+    folded = cleaned.translate(LETTER_FOLDS)
     names = _named_terms(cleaned)
-    defined = _defined_terms(cleaned)
+    defined = _defined_terms(folded)
     return Question(
         text=text,
         cleaned=cleaned,
@@ -92,7 +109,7 @@ def analyse(text: str, config: Config) -> Question:
         # A question that only names something ("What is AUKUS?") is answered by what names it.
         names=tuple(sorted(names)) if names and set(terms) - FRAME_TERMS <= names else (),
         defined=tuple(sorted(defined)) if defined and set(terms) <= defined else (),
-        asks=tuple(kind for kind, pattern in ASKS if pattern.search(cleaned)),
+        asks=tuple(kind for kind, pattern in ASKS if pattern.search(folded)),
         designators=tuple(sorted(designators(cleaned))),
         counts=tuple(sorted(counts(cleaned))),
         dates=tuple(sorted(dates(cleaned))),
@@ -134,11 +151,12 @@ def _defined_terms(text: str) -> set[str]:
 
 def _mentions(terms: list[str], text: str) -> tuple[Mention, ...]:
     """Years and model names (terms with a digit: "2019", "su-57"), then countries."""
+    joined = {term.replace("-", "") for term in terms if "-" in term}  # "s400" beside "s-400": one name
     identifiers = [
         Mention(term, tuple(dict.fromkeys(((term,), (term.replace("-", ""),)))))
-        for term in terms if DIGIT.search(term)
+        for term in terms if DIGIT.search(term) and term not in joined
     ]
-    countries = [Mention(code, name_terms(code)) for code in sorted(countries_in(text))]
+    countries = [Mention(code, name_terms(code), across_scripts=False) for code in sorted(countries_in(text))]
     return tuple(identifiers + countries)
 
 

@@ -12,7 +12,7 @@ import unicodedata
 from iqtibas.records import IqtibasError
 
 # Bump when a rule below changes what ``tokenize`` returns.
-TOKENIZER_VERSION = 1
+TOKENIZER_VERSION = 2
 
 TASHKEEL = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
 TATWEEL = "\u0640"
@@ -39,10 +39,12 @@ ARABIC_LETTER = re.compile("[\u0621-\u064a]")
 # Clitics stripped from the front of an Arabic word (longest first), keeping a stem of 3+ letters.
 ARABIC_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال", "و")
 MIN_STEM = 3
+# Function words, with the dialect question words people type (شو، ليش، مين، امتى، قديش، اللي…).
 STOPWORDS = frozenset(
     """
     في من على الى عن ان او ما لا هل هو هي هم ذلك هذه هذا التي الذي الذين كان كانت مع بين عند
     قد لم لن ثم كل اي حيث لقد وقد كما بعد قبل حتى منذ اما ماذا متى كيف لماذا اين اذا الا غير
+    ماهو ماهي ليش ليه شو ايش وش شنو امتى ايمتى مين وين فين قديش كام ازاي ده دي اللي هاد هاي هيك
     the a an of to in on and or is are was were be been by for with as at from that this these
     those it its what which who whom whose when where why how did do does has have had not no
     about into than then there their they he she we you i

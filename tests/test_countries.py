@@ -31,3 +31,19 @@ def test_a_question_about_countries_the_article_names_is_answered(question, quot
     result = answer(question, loaded_index, session_config)
     assert not result.abstained
     assert any(quoted in q.text for q in result.quotes)
+
+
+@pytest.mark.parametrize("question", ["When was Vostok-2022 held?", "What happened at Ocean-2024?",
+                                      "روسيا باعت للصين اس 400 ولا لا؟"])
+def test_a_name_the_article_writes_in_the_other_script_is_known(question, loaded_index, session_config):
+    assert unknown_mentions(analyse(question, session_config), loaded_index) == []
+
+
+@pytest.mark.parametrize("question", ["Did Putin visit Zhuhai in 2019?", "What is the range of the Su-57?"])
+def test_a_name_absent_in_both_scripts_is_unknown(question, loaded_index, session_config):
+    assert unknown_mentions(analyse(question, session_config), loaded_index)
+
+
+def test_a_latin_name_finds_its_arabic_spelling_lexically(loaded_index, session_config):
+    hits = loaded_index.search(analyse("vostok", session_config), k=3, mode="lexical")
+    assert hits and "فوستوك" in hits[0].chunk.text

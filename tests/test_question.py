@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from iqtibas.config import load_config
-from iqtibas.question import analyse, normalize_arabic, tokenize, values_given
+from iqtibas.question import analyse, normalize_arabic, spelling_key, tokenize, values_given
 from iqtibas.question.countries import countries_in
 from iqtibas.records import IqtibasError
 
@@ -118,3 +118,15 @@ def test_a_question_reads_once_into_what_it_asks_for():
 def test_an_unusable_question_is_refused_with_what_to_do(text):
     with pytest.raises(IqtibasError, match="empty|limit"):
         analyse(text, CONFIG)
+
+
+@pytest.mark.parametrize(("latin", "arabic"), [("shoigu", "شويغو"), ("vostok", "فوستوك"), ("zhuhai", "تشوهاى"),
+                                                ("okean", "أوكين"), ("ocean", "أوكين"), ("kavkaz", "كافكاز"),
+                                                ("avdaliani", "أفدالياني")])
+def test_a_name_meets_its_spelling_in_the_other_script(latin, arabic):
+    assert spelling_key(latin) == spelling_key(tokenize(arabic)[0])
+
+
+@pytest.mark.parametrize(("latin", "arabic"), [("navy", "انفا"), ("okean", "يكون"), ("china", "الصين")])
+def test_different_words_do_not_meet(latin, arabic):
+    assert spelling_key(latin) != spelling_key(tokenize(arabic)[0])

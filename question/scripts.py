@@ -1,0 +1,66 @@
+"""Names across scripts: a Latin and an Arabic spelling of one name share a consonant skeleton.
+
+Foreign names reach Arabic by sound, consonant for consonant, with long vowels written as
+alef, waw and ya ("Shoigu" شويغو, "Vostok" فوستوك, "Zhuhai" تشوهاى). Both spellings are
+reduced to the same coarse classes of consonants, vowels (and the letters Arabic uses for
+them) dropped, so the two meet: ``skeleton("shoigu") == skeleton("شويغو")``.
+"""
+
+from __future__ import annotations
+
+from iqtibas.question.text import ARABIC_LETTER
+
+# Latin letter groups, longest first, and the class each is written as.
+LATIN_GROUPS = (
+    ("sch", "S"), ("tch", "TS"), ("sh", "S"), ("ch", "TS"), ("zh", "TS"), ("ts", "TS"), ("tz", "TS"),
+    ("kh", "X"), ("gh", "G"), ("th", "T"), ("ph", "F"), ("ck", "K"), ("ng", "NG"), ("x", "KS"),
+    ("b", "B"), ("p", "B"), ("f", "F"), ("v", "F"), ("t", "T"), ("d", "D"), ("s", "S"), ("c", "K"),
+    ("z", "Z"), ("k", "K"), ("q", "K"), ("g", "G"), ("j", "J"), ("h", "H"), ("l", "L"), ("m", "M"),
+    ("n", "N"), ("r", "R"),
+)
+# Arabic consonants and their classes; alef, waw, ya, alef maqsura, ta marbuta, ain and the
+# hamzas are read as vowels, as transliteration writes them.
+ARABIC_CLASSES = {
+    "ب": "B", "پ": "B", "ف": "F", "ڤ": "F", "ت": "T", "ط": "T", "ث": "S", "د": "D", "ض": "D",
+    "ذ": "Z", "ز": "Z", "ظ": "Z", "س": "S", "ص": "S", "ش": "S", "ك": "K", "ق": "K", "غ": "G",
+    "ج": "J", "خ": "X", "ه": "H", "ح": "H", "ل": "L", "م": "M", "ن": "N", "ر": "R",
+}
+# How a word opens when not on a consonant: a vowel (written alef or ain in Arabic), w (waw) or y (ya).
+LATIN_OPENINGS = {**dict.fromkeys("aeiou", "A"), "w": "W", "y": "Y"}
+ARABIC_OPENINGS = {"ا": "A", "ع": "A", "و": "W", "ي": "Y", "ى": "Y"}
+# A name of fewer letters than this is too short to be told apart by its consonants.
+MIN_NAME_LETTERS = 4
+
+
+def spelling_key(word: str) -> tuple[str, str] | None:
+    """What two spellings of one name share: how it opens (a vowel, w, y, or a consonant: ""),
+    and its consonant skeleton; None for a word too short to tell apart so ("Xi", "Su")."""
+    word = word.lower()
+    if len(word) < MIN_NAME_LETTERS or not word.isalpha():
+        return None
+    arabic = bool(ARABIC_LETTER.search(word))
+    opening = (ARABIC_OPENINGS if arabic else LATIN_OPENINGS).get(word[0], "")
+    shape = skeleton(word)
+    return (opening, shape) if shape else None
+
+
+def skeleton(word: str) -> str:
+    """The consonant classes of a word in either script ("" for one with no letters)."""
+    word = word.lower()
+    if ARABIC_LETTER.search(word):
+        word = word[:-1] if word.endswith("ه") else word  # a ta marbuta, folded to ha by search
+        return "".join(ARABIC_CLASSES.get(letter, "") for letter in word)
+    classes, position = [], 0
+    while position < len(word):
+        for group, letter_class in LATIN_GROUPS:
+            if word.startswith(group, position):
+                classes.append(letter_class)
+                position += len(group)
+                break
+        else:
+            position += 1  # a vowel, a digit or a sign
+    return "".join(classes)
+
+
+def is_arabic_term(term: str) -> bool:
+    return bool(ARABIC_LETTER.search(term))
