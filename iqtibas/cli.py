@@ -163,9 +163,9 @@ def index():
     """Build, inspect and dump the index."""
 
 
-INDEX_BUILD_SETTINGS = ("articles", "index", "model", "models_dir", "backend", "passage_prompt", "query_prompt", "chunk_size",
-                        "chunk_overlap", "sentence_context", "ann", "ann_exact_limit", "hnsw_m", "hnsw_ef_search",
-                        "ivf_nprobe", "batch_size")
+INDEX_BUILD_SETTINGS = ("articles", "index", "model", "models_dir", "backend", "passage_prompt", "query_prompt",
+                        "chunk_size", "chunk_overlap", "sentence_context", "ann", "ann_exact_limit", "hnsw_m",
+                        "hnsw_ef_search", "ivf_nprobe", "batch_size")
 
 
 @index.command(name="build")
@@ -207,7 +207,8 @@ def index_build(if_stale, **options):
             return
         click.echo(f"rebuilding: {'; '.join(reasons)}", err=True)
     chunks = [chunk for article in articles for chunk in chunk_article(article, config)]
-    model = model or load_model(config, progress=True)
+    if model is None:
+        model = load_model(config, progress=True)
     built = Index.build(articles, chunks, model, config, progress=True)
     built.save(config.index)
     footnotes = sum(len(a.footnotes) for a in articles)
