@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from iqtibas.cli import cli
 from iqtibas.config import OFFLINE_MODEL_NAME, load_config
 from iqtibas.index import Index, embed, load_model, stale_reasons
+from iqtibas.question import analyse
 from iqtibas.records import BackendFallback, IqtibasError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,7 +132,8 @@ def test_an_index_built_on_torch_is_served_on_openvino(torch_index, model, artic
     assert torch_index.manifest["model"]["backend"] == "torch"
     assert stale_reasons(torch_index.manifest, articles, config, model) == []
     served = Index.load(torch_index.path, model, config)
-    for question in ["ما هي الأسلحة الروسية التي بيعت للصين؟", "Which Russian weapons were sold to China?"]:
+    for text in ["ما هي الأسلحة الروسية التي بيعت للصين؟", "Which Russian weapons were sold to China?"]:
+        question = analyse(text, config)
         assert [h.chunk.id for h in served.search(question)] == [h.chunk.id for h in torch_index.search(question)]
 
 
@@ -249,7 +251,7 @@ def test_a_torch_model_build_adds_no_export(tmp_path):
 
 
 def test_backend_must_be_one_of_the_choices():
-    with pytest.raises(IqtibasError, match="backend must be one of openvino, torch"):
+    with pytest.raises(IqtibasError, match=r"backend \(--backend / IQTIBAS_BACKEND\) must be one of openvino, torch"):
         load_config(environ={"IQTIBAS_BACKEND": "onnx"})
     result = run("model", "info", "--backend", "onnx")
     assert result.exit_code == 2 and "'onnx' is not one of 'openvino', 'torch'" in result.stderr
