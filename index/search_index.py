@@ -21,7 +21,6 @@ import json
 import os
 import platform
 import re
-import shutil
 import stat
 import time
 from collections import Counter
@@ -33,7 +32,7 @@ import numpy as np
 
 import iqtibas
 from iqtibas.config import Config
-from iqtibas.folders import remove_abandoned
+from iqtibas.folders import atomic_folder
 from iqtibas.index.dense import FAISS_FILE, DenseIndex
 from iqtibas.index.fusion import reciprocal_rank_fusion
 from iqtibas.index.lexical import BM25_FILES, LexicalIndex
@@ -135,22 +134,6 @@ def _read_jsonl(path: Path, cls):
 def _tuples(record: dict) -> dict:
     """JSON turns tuples into lists; the records are frozen and hold tuples."""
     return {key: tuple(value) if isinstance(value, list) else value for key, value in record.items()}
-
-
-def _remove_tree(folder: Path) -> None:
-    """Remove a folder of ours, making read-only folders in it writable first; what still cannot go
-    is left for the next build to clear."""
-    def make_writable_and_retry(function, name, _):
-        try:
-            os.chmod(os.path.dirname(name), stat.S_IRWXU)
-            function(name)
-        except OSError:
-            pass
-
-    if folder.is_symlink():
-        folder.unlink()
-    elif folder.exists():
-        shutil.rmtree(folder, onerror=make_writable_and_retry)
 
 
 def _shape_problem(value, shape, where: str) -> str | None:
@@ -493,24 +476,13 @@ class Index:
         index is left as it was.
         """
         given, path = Path(path), check_writable(path)
-        staging = path.parent / f".{path.name}.building-{os.getpid()}"
-        retired = path.parent / f".{path.name}.previous-{os.getpid()}"
         try:
-            remove_abandoned(path)
-            staging.mkdir()
-            _write_parts(self, staging)
-            if path.exists():
-                path.rename(retired)
-            staging.rename(path)
+            with atomic_folder(path) as staging:
+                _write_parts(self, staging)
         except (OSError, RuntimeError) as error:  # RuntimeError: FAISS's word for a failed write
-            if retired.exists() and not path.exists():
-                retired.rename(path)
             reason = getattr(error, "strerror", None) or f"a write failed: {str(error).strip().splitlines()[-1][:160]}"
             raise IqtibasError(f"cannot write the index at {path} ({reason}): free some space or make "
                                f"{path.parent} writable, or give --index another folder") from None
-        finally:
-            _remove_tree(staging)
-        _remove_tree(retired)
         self.path = given
 
     # -- loading ------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +18,8 @@ STAGING, PREVIOUS = "building", "previous"
 
 @contextmanager
 def atomic_folder(dest: Path) -> Iterator[Path]:
-    """A fresh folder beside ``dest``; when the block succeeds it replaces ``dest``, else it goes.
+    """A fresh folder beside ``dest``; when the block succeeds it replaces ``dest``, else it goes
+    and ``dest`` stays as it was.
 
     The staging and retired folders carry this process's id, so a later build can tell
     what a killed one left behind and clear it (see :func:`remove_abandoned`).
@@ -26,17 +28,37 @@ def atomic_folder(dest: Path) -> Iterator[Path]:
     dest.parent.mkdir(parents=True, exist_ok=True)
     remove_abandoned(dest)
     staging = dest.parent / f".{dest.name}.{STAGING}-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
+    retired = dest.parent / f".{dest.name}.{PREVIOUS}-{os.getpid()}"
+    remove_tree(staging)
     staging.mkdir()
     try:
         yield staging
-        retired = dest.parent / f".{dest.name}.{PREVIOUS}-{os.getpid()}"
         if dest.exists():
             dest.rename(retired)
         staging.rename(dest)
-        shutil.rmtree(retired, ignore_errors=True)
+    except BaseException:
+        if retired.exists() and not dest.exists():
+            retired.rename(dest)
+        raise
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_tree(staging)
+    remove_tree(retired)
+
+
+def remove_tree(folder: Path) -> None:
+    """Remove a folder of ours, making read-only folders in it writable first; what still cannot go
+    is left for the next build to clear."""
+    def make_writable_and_retry(function, name, _):
+        try:
+            os.chmod(os.path.dirname(name), stat.S_IRWXU)
+            function(name)
+        except OSError:
+            pass
+
+    if folder.is_symlink():
+        folder.unlink()
+    elif folder.exists():
+        shutil.rmtree(folder, onerror=make_writable_and_retry)
 
 
 def remove_abandoned(dest: Path) -> None:
@@ -52,7 +74,7 @@ def remove_abandoned(dest: Path) -> None:
         if folder.name.startswith(f".{dest.name}.{PREVIOUS}-") and not dest.exists():
             folder.rename(dest)
         else:
-            shutil.rmtree(folder, ignore_errors=True)
+            remove_tree(folder)
 
 
 def _process_alive(pid: int) -> bool:
