@@ -107,9 +107,21 @@ def markdown(report: Report) -> str:
         "## Answers",
         *breakdown_sections(report, answer_table),
         "",
+        "## Answer levels",
+        "",
+        "quote: \"According to the article:\", right when the quote holds the evidence; related: the closest "
+        "passage, right when it holds the evidence; none: \"the article does not say\", right for an "
+        "unanswerable question.",
+        "",
+        *markdown_table(["level", "share of questions", "precision"],
+                        [[name, report.figures["levels"][name]["share"], report.figures["levels"][name]["precision"]]
+                         for name in ("quote", "related", "none")]),
+        "",
+        f"Answered confidently but wrongly: {_number(report.figures['levels']['confidently_wrong'])} of all questions.",
+        "",
         "## Abstention and latency",
         "",
-        *summary_lines(report)[-4:],
+        *summary_lines(report)[-5:],
     ]
     if report.sweep:
         header = list(report.sweep[0])
