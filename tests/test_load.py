@@ -9,7 +9,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
-import pytest
 from gradio_client import Client
 
 
