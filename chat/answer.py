@@ -36,15 +36,16 @@ def answer(text: str, index: Index, config: Config) -> Answer:
     hits = index.search(question, config.k, timing=timing)
     searched = time.perf_counter()
     by_chunk = {hit.chunk.id: hit for hit in hits}
+    readings = index.readings(question)
     found, naming = candidates(question, index.sentences(question, hits), hits)
     scored = sorted(
-        ((sentence_score(s, by_chunk[s.chunk_id], question, config), s) for s in found),
+        ((sentence_score(s, by_chunk[s.chunk_id], question, readings, config), s) for s in found),
         key=lambda pair: -pair[0],
     )
     quotes = choose_quotes(scored, {hit.chunk.id: hit.chunk for hit in hits}, config) if scored else ()
     if question.asks_for("source"):
         quotes += reference_quotes(quotes, index)
-    values = signals(question, scored, hits, quotes, naming)
+    values = signals(question, readings, scored, hits, quotes, naming)
     confident = confidence(values)
     # A question naming what the article never names, or asking a count or date no quote gives,
     # cannot be answered from it, however close its nearest sentence.
@@ -54,6 +55,10 @@ def answer(text: str, index: Index, config: Config) -> Answer:
         quotes = ()
     footnotes = _footnotes(quotes, index)
     passages = tuple(_passage(hit, quotes) for hit in hits)
+    if answered == "related":
+        # The closest passage is the one holding the best sentence, shown first.
+        closest = scored[0][1].chunk_id
+        passages = tuple(sorted(passages, key=lambda p: p.chunk_id != closest))
     done = time.perf_counter()
     return Answer(
         question=text,

@@ -17,6 +17,9 @@ from iqtibas.index import Index
 from iqtibas.question import designators, marker_numbers, tokenize, values_given
 from iqtibas.records import Chunk, Hit, Question, Quote, Sentence
 
+# Per question term, the index terms it may be written as (Index.readings).
+Readings = tuple[tuple[str, ...], ...]
+
 
 def candidates(question: Question, sentences: list[Sentence], hits: list[Hit]) -> tuple[list[Sentence], bool]:
     """The sentences that may answer, and whether they were chosen because they name what a
@@ -35,25 +38,27 @@ def candidates(question: Question, sentences: list[Sentence], hits: list[Hit]) -
     return (naming, True) if naming else (found, False)
 
 
-def sentence_score(sentence: Sentence, hit: Hit, question: Question, config: Config) -> float:
-    """How well one sentence answers: its meaning read within its passage, the question's
-    words it shares, how well its whole passage matches, and, when the question asks which
-    equipment, whether it names equipment the question does not."""
+def sentence_score(sentence: Sentence, hit: Hit, question: Question, readings: Readings, config: Config) -> float:
+    """How well one sentence answers: its meaning read within its passage, the share of the
+    question's terms it holds in some reading (``Index.readings``: across scripts and languages), how well its whole passage matches, less how close it sits to every sentence
+    (a hub), and, when the question asks which equipment, whether it names equipment the question
+    does not."""
     supplies_equipment = question.asks_for("equipment") and bool(designators(sentence.text) - set(question.designators))
     return (
         sentence.contextual
-        + config.overlap_weight * _overlap(question.terms, sentence.text)
+        + config.overlap_weight * _overlap(readings, sentence.text)
         + config.passage_weight * (hit.dense or 0.0)
+        - config.hub_weight * sentence.hubness
         + config.answer_type_weight * supplies_equipment
     )
 
 
-def _overlap(terms: tuple[str, ...], text: str) -> float:
-    """Share of the question's terms found in the text."""
-    wanted = set(terms)
-    if not wanted:
+def _overlap(readings: Readings, text: str) -> float:
+    """Share of the question's terms the text holds in some reading."""
+    if not readings:
         return 0.0
-    return len(wanted & set(tokenize(text))) / len(wanted)
+    held = set(tokenize(text))
+    return sum(not held.isdisjoint(reading) for reading in readings) / len(readings)
 
 
 def unknown_mentions(question: Question, index: Index) -> list[str]:
@@ -69,8 +74,8 @@ ANSWERABILITY_MODEL = "answerability.json"
 META_KINDS = ("title", "bio", "disclaimer")
 
 
-def signals(question: Question, scored: list[tuple[float, Sentence]], hits: list[Hit], quotes: tuple[Quote, ...],
-            naming: bool) -> dict[str, float]:
+def signals(question: Question, readings: Readings, scored: list[tuple[float, Sentence]], hits: list[Hit],
+            quotes: tuple[Quote, ...], naming: bool) -> dict[str, float]:
     """General signals of whether the best quote answers: how similar it is and by what margin,
     how well its passage matches, how much of the question it covers, whether it is a hub."""
     similarities = sorted((s.dense for _, s in scored), reverse=True) + [0.0, 0.0]
@@ -83,7 +88,7 @@ def signals(question: Question, scored: list[tuple[float, Sentence]], hits: list
         "best": scored[0][0] if scored else 0.0,
         "contextual": best.contextual if best else 0.0,
         "passage": (hits[0].dense or 0.0) if hits else 0.0,
-        "coverage": _overlap(question.terms, quoted),
+        "coverage": _overlap(readings, quoted),
         "hubness": best.hubness if best else 0.0,
         "english": float(question.language == "en"),
         "naming": float(naming),

@@ -4,11 +4,18 @@ bm25s was chosen over rank-bm25 because it saves and loads plain arrays and
 JSON (no pickles), scores with sparse matrices, and is maintained. Chunks are
 read with ``question.tokenize``, the same reader as questions; questions never
 extend the vocabulary.
+
+A question term the index does not hold is read, where it can be, as the index would write it:
+a name in the other script (``across_scripts``), or, for a word in Latin letters, the Arabic index
+terms the model places nearest to it (``translations``): an English question shares only names
+with an Arabic body, and these readings let it share words too.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import bm25s
@@ -17,15 +24,30 @@ import numpy as np
 from iqtibas.question import is_arabic_term, spelling_key, tokenize
 from iqtibas.records import IqtibasError
 
+LATIN_WORD = re.compile(r"[a-z]+")
+
+
+def arabic_terms(vocabulary) -> list[str]:
+    """The index terms in Arabic letters, sorted: the terms a Latin word may translate to."""
+    return sorted(term for term in vocabulary if term and is_arabic_term(term))
+
 BM25_FILES = ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy", "vocab.index.json", "params.index.json")
+# The model's vectors of the Arabic index terms, in ``arabic_terms`` order, for translating.
+TERM_VECTORS = "term_vectors.npy"
+LEXICAL_FILES = (*BM25_FILES, TERM_VECTORS)
 
 
 class LexicalIndex:
     """BM25 over tokenized chunk texts; ``search`` returns (positions, scores), best first."""
 
-    def __init__(self, bm25: bm25s.BM25):
+    def __init__(self, bm25: bm25s.BM25, term_vectors: np.ndarray):
         self.bm25 = bm25
         vocabulary = bm25.vocab_dict
+        self.arabic_terms = arabic_terms(vocabulary)
+        if term_vectors.ndim != 2 or len(term_vectors) != len(self.arabic_terms):
+            raise IqtibasError(f"the lexical index holds {len(term_vectors)} term vectors for "
+                               f"{len(self.arabic_terms)} Arabic terms")
+        self.term_vectors = term_vectors
         # Names across scripts: each indexed term by its script and spelling key (question/scripts.py).
         self._by_spelling: dict[tuple, list[str]] = {}
         for term in vocabulary:
@@ -36,10 +58,11 @@ class LexicalIndex:
         self._parts = {part for term in vocabulary if "-" in term for part in term.split("-")}
 
     @classmethod
-    def build(cls, texts: list[str]) -> LexicalIndex:
+    def build(cls, texts: list[str], embed_terms: Callable[[list[str]], np.ndarray]) -> LexicalIndex:
+        """BM25 over ``texts``; ``embed_terms`` gives the model's vectors of the Arabic terms."""
         bm25 = bm25s.BM25()
         bm25.index([tokenize(t) or [""] for t in texts], show_progress=False)
-        return cls(bm25)
+        return cls(bm25, embed_terms(arabic_terms(bm25.vocab_dict)))
 
     def __len__(self) -> int:
         return self.bm25.scores["num_docs"]
@@ -66,27 +89,45 @@ class LexicalIndex:
         parts = [part for part in term.split("-") if part]
         return len(parts) > 1 and all(self.knows(part) for part in parts)
 
-    def expanded(self, terms: tuple[str, ...]) -> tuple[str, ...]:
-        """The terms, and the other script's spellings of those the index does not hold as written."""
-        return terms + tuple(other for term in terms for other in self.across_scripts(term))
+    def untranslated(self, terms: tuple[str, ...]) -> list[str]:
+        """The words in Latin letters among ``terms`` that the index holds in no script: the ones
+        ``readings`` translates (numbers and names such as "s-400" are not words to translate)."""
+        return list(dict.fromkeys(
+            term for term in terms
+            if LATIN_WORD.fullmatch(term) and term not in self.bm25.vocab_dict and not self.across_scripts(term)
+        ))
 
-    def coverage(self, terms: tuple[str, ...]) -> float:
-        """Share of the terms that occur in the indexed texts (0 when there are none).
+    def translations(self, vector: np.ndarray, count: int, min_similarity: float) -> list[str]:
+        """The ``count`` Arabic index terms nearest to a word's vector, those at least ``min_similarity``."""
+        if count == 0 or not len(self.arabic_terms):
+            return []
+        similarities = self.term_vectors @ vector
+        nearest = np.argsort(-similarities, kind="stable")[:count]
+        return [self.arabic_terms[i] for i in nearest if similarities[i] >= min_similarity]
 
-        An English question shares only Latin names with an Arabic body; this
-        tells the fusion how far to trust the lexical ranking for it.
+    def readings(self, terms: tuple[str, ...], translated: dict[str, list[str]]) -> tuple[tuple[str, ...], ...]:
+        """Per term, the index terms it may be written as: itself, its other-script spellings and,
+        for a Latin word, the ``translated`` Arabic terms."""
+        return tuple(tuple(dict.fromkeys((term, *self.across_scripts(term), *translated.get(term, ()))))
+                     for term in terms)
+
+    def coverage(self, readings: tuple[tuple[str, ...], ...]) -> float:
+        """Share of the question's terms the indexed texts hold in some reading (0 when there are none).
+
+        This tells the fusion how far to trust the lexical ranking for a question.
         """
-        if not terms:
+        if not readings:
             return 0.0
-        return sum(term in self.bm25.vocab_dict for term in terms) / len(terms)
+        return sum(any(r in self.bm25.vocab_dict for r in reading) for reading in readings) / len(readings)
 
     def has_all(self, terms, across_scripts: bool = True) -> bool:
         """Whether the indexed texts hold every one of these search terms (False for none)."""
         return bool(terms) and all(self.knows(term, across_scripts) for term in terms)
 
-    def search(self, terms: tuple[str, ...], count: int) -> tuple[np.ndarray, np.ndarray]:
-        """The positions and BM25 scores of the ``count`` best chunks that share a term, best first."""
-        ids = self.bm25.get_tokens_ids(list(self.expanded(terms)))
+    def search(self, readings: tuple[tuple[str, ...], ...], count: int) -> tuple[np.ndarray, np.ndarray]:
+        """The positions and BM25 scores of the ``count`` best chunks that share a reading of a term,
+        best first."""
+        ids = self.bm25.get_tokens_ids([r for reading in readings for r in reading])
         if not ids:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         scores = self.bm25.get_scores_from_ids(ids).astype(np.float32)
@@ -96,13 +137,15 @@ class LexicalIndex:
 
     def save(self, folder: Path) -> None:
         self.bm25.save(str(folder), show_progress=False)
+        np.save(folder / TERM_VECTORS, self.term_vectors, allow_pickle=False)
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
-        missing = [name for name in BM25_FILES if not (folder / name).exists()]
+        missing = [name for name in LEXICAL_FILES if not (folder / name).exists()]
         if missing:
             raise IqtibasError(f"lexical index in {folder} lacks {', '.join(missing)}")
         try:
-            return cls(bm25s.BM25.load(str(folder), show_progress=False))
-        except (ValueError, OSError, json.JSONDecodeError, KeyError) as error:
+            return cls(bm25s.BM25.load(str(folder), show_progress=False),
+                       np.load(folder / TERM_VECTORS, allow_pickle=False))
+        except (ValueError, OSError, json.JSONDecodeError, KeyError, IqtibasError) as error:
             raise IqtibasError(f"lexical index in {folder} is damaged ({error})") from None

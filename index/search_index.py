@@ -10,7 +10,7 @@ Folder layout (every file's sha256 is in the manifest and checked on load)::
     sentences.npy          (chunk position, start, end) of every sentence
     sentence_vectors.npy   their embeddings, each sentence read alone, for quoting without re-embedding
     context_vectors.npy    the same sentences read within their passage (see Index.build)
-    lexical/               the bm25s index (see lexical.py)
+    lexical/               the bm25s index, and the model's vectors of its Arabic terms (see lexical.py)
 """
 
 from __future__ import annotations
@@ -35,12 +35,12 @@ from iqtibas.config import Config
 from iqtibas.folders import atomic_folder
 from iqtibas.index.dense import FAISS_FILE, DenseIndex
 from iqtibas.index.fusion import reciprocal_rank_fusion
-from iqtibas.index.lexical import BM25_FILES, LexicalIndex
+from iqtibas.index.lexical import LEXICAL_FILES, LexicalIndex
 from iqtibas.index.model import embed, embed_in_context, load_model
 from iqtibas.question import TOKENIZER_VERSION, sentence_spans
 from iqtibas.records import Article, Chunk, Footnote, Hit, IqtibasError, Question, Sentence
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"
 FOOTNOTES = "footnotes.jsonl"
@@ -51,7 +51,7 @@ LEXICAL = "lexical"
 SEARCH_MODES = ("hybrid", "dense", "lexical")
 # Every file a sound index folder holds; the manifest must list exactly these, with their sha256.
 INDEX_FILES = frozenset({CHUNKS, FOOTNOTES, FAISS_FILE, SENTENCES, SENTENCE_VECTORS, CONTEXT_VECTORS,
-                         *(f"{LEXICAL}/{name}" for name in BM25_FILES)})
+                         *(f"{LEXICAL}/{name}" for name in LEXICAL_FILES)})
 DENSE_KINDS = ("flat", "hnsw", "ivf")
 SHA256 = re.compile(r"[0-9a-f]{64}")
 # What each manifest key holds: a type, a dict of keys and what they hold, or a one-item list (every item).
@@ -423,6 +423,7 @@ class Index:
         for row, position in enumerate(sentences[:, 0]):
             self._sentence_rows.setdefault(int(position), []).append(row)
         self._query_vector = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_query)
+        self._readings = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._read_terms)
         centroid = sentence_vectors.mean(axis=0)
         self._hubness = sentence_vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
 
@@ -445,7 +446,7 @@ class Index:
         sentence_vectors = embed(model, sentence_texts, config.passage_prompt, config.batch_size, progress)
         context_vectors = _context_vectors(chunks, spans, sentence_vectors, model, config, progress)
         dense = DenseIndex.build(vectors, config)
-        lexical = LexicalIndex.build(texts)
+        lexical = LexicalIndex.build(texts, lambda terms: embed(model, terms, config.query_prompt, config.batch_size))
         footnotes = [f for a in articles for f in a.footnotes]
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -584,6 +585,19 @@ class Index:
     def _embed_query(self, text: str) -> np.ndarray:
         return embed(self.model, [text], self.config.query_prompt)[0]
 
+    def readings(self, question: Question) -> tuple[tuple[str, ...], ...]:
+        """Per question term, the index terms it may be written as (see LexicalIndex.readings)."""
+        return self._readings(question.terms)
+
+    def _read_terms(self, terms: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+        # The Latin words the index lacks are embedded together, in one call.
+        config = self.config
+        words = self.lexical.untranslated(terms) if config.translations else []
+        vectors = embed(self.model, words, config.query_prompt) if words else []
+        translated = {word: self.lexical.translations(vector, config.translations, config.translation_similarity)
+                      for word, vector in zip(words, vectors)}
+        return self.lexical.readings(terms, translated)
+
     def search(self, question: Question, k: int | None = None, mode: str = "hybrid",
                timing: dict[str, float] | None = None) -> list[Hit]:
         """The ``k`` chunks that best answer ``question``, best first.
@@ -607,9 +621,10 @@ class Index:
             rankings.append((positions.tolist(), 1.0))
             clock.lap("dense")
         if mode in ("hybrid", "lexical"):
-            positions, scores = self.lexical.search(question.terms, config.candidates)
+            readings = self.readings(question)
+            positions, scores = self.lexical.search(readings, config.candidates)
             lexical_scores = dict(zip(positions.tolist(), scores.tolist()))
-            weight = config.lexical_weight * self.lexical.coverage(question.terms) if mode == "hybrid" else 1.0
+            weight = config.lexical_weight * self.lexical.coverage(readings) if mode == "hybrid" else 1.0
             rankings.append((positions.tolist(), weight))
             clock.lap("lexical")
         fused = reciprocal_rank_fusion(rankings, config.rrf_k)

@@ -313,8 +313,8 @@ def index_dump(output, **options):
 
 # -- asking ----------------------------------------------------------------------------
 ANSWER_SETTINGS = ("index", "model", "models_dir", "backend", "query_prompt", "hnsw_ef_search", "ivf_nprobe", "k", "candidates",
-                   "rrf_k", "lexical_weight", "reference_weight",
-                   "overlap_weight", "passage_weight", "answer_type_weight", "quote_sentences", "quote_margin",
+                   "rrf_k", "lexical_weight", "reference_weight", "translations", "translation_similarity",
+                   "overlap_weight", "passage_weight", "hub_weight", "answer_type_weight", "quote_sentences", "quote_margin",
                    "confident_answer", "related_answer",
                    "max_question_chars")
 
@@ -531,6 +531,10 @@ def eval_command(sweep, min_hit3, split, fit_answerability, **options):
         model = fit(evaluate(pairs, index, keep_all, progress=bar, split=split).questions, split)
         fit_answerability.write_text(json.dumps(model, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         click.echo(f"fitted on {model['fitted_on']}; wrote {fit_answerability}")
+        click.echo("held out (cross-validated on these pairs), per confident_answer threshold:")
+        for row in model["held_out_thresholds"]:
+            click.echo(f"  {row['threshold']:.2f}: evidence in quote {row['evidence_in_quote']}, unanswerable "
+                       f"refused {row['unanswerable_refused']}, confidently wrong {row['confidently_wrong']}")
         return
     report = evaluate(pairs, index, config, progress=bar, split=split)
     if sweep:

@@ -98,12 +98,28 @@ class Config:
         0.5, "Weight of reference-list entries in the fusion unless the question asks for a source.",
         min=0.0,
     )
+    translations: int = _setting(
+        3, "Arabic index terms a word in Latin letters that the index lacks is also searched and matched as: "
+        "the ones the model places nearest to it (0: none; chosen on the tune split).",
+        min=0,
+    )
+    translation_similarity: float = _setting(
+        0.88, "Least cosine similarity of the model's vectors of a Latin word and an Arabic index term for the "
+        "term to count as its translation (chosen on the tune split).",
+        min=-1.0, max=1.0,
+    )
     overlap_weight: float = _setting(
         0.1, "Weight of shared words (0..1 share of the question's terms) in a sentence's score.",
         min=0.0,
     )
     passage_weight: float = _setting(
         0.5, "Weight of the whole passage's similarity to the question in a sentence's score.",
+        min=0.0,
+    )
+    hub_weight: float = _setting(
+        0.25, "Subtracted, times the sentence's hubness (its cosine to the centroid of every indexed sentence), "
+        "from a sentence's score: a sentence close to everything (a bio, a contact line, the title) is close "
+        "to every question too (chosen on the tune split).",
         min=0.0,
     )
     answer_type_weight: float = _setting(
@@ -119,8 +135,9 @@ class Config:
         min=0.0,
     )
     confident_answer: float = _setting(
-        0.5, "Confidence (0..1, the answerability model's probability that the quote answers) from which the "
-        "bot quotes \"According to the article:\" (chosen on the tune split with `iqtibas eval --split tune`).",
+        0.6, "Confidence (0..1, the answerability model's probability that the quote answers) from which the "
+        "bot quotes \"According to the article:\" (chosen on the tune split from the held-out figures that "
+        "`iqtibas eval --split tune --fit-answerability FILE` prints).",
         min=0.0, max=1.0,
     )
     related_answer: float = _setting(

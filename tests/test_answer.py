@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from iqtibas.chat import answer
 from iqtibas.chat.render import passages_html, render_text
+from iqtibas.question import analyse
 from iqtibas.records import IqtibasError
 
 S400_SENTENCE = (
@@ -40,8 +43,10 @@ def test_weapons_question_quotes_the_s400_sentence_with_footnote_4(question, loa
 @pytest.mark.parametrize("question", ["What weapons can China now produce domestically?",
                                       "ما الأسلحة التي باتت الصين تنتجها محليًا؟"])
 def test_an_equipment_question_answered_without_designators_keeps_its_answer(question, loaded_index, session_config):
-    # The answer-type bonus must not push out the sentence that answers without naming a designator.
-    result = answer(question, loaded_index, session_config)
+    # The answer-type bonus must not push out the sentence that answers without naming a designator
+    # (whether it is quoted confidently is the answerability model's call, not this bonus's).
+    keep_all = dataclasses.replace(session_config, confident_answer=0.0, related_answer=0.0)
+    result = answer(question, loaded_index, keep_all)
     assert any("قادرة على إنتاج صواريخ وطائرات مقاتلة" in q.text for q in result.quotes)
 
 
@@ -70,11 +75,9 @@ def test_a_date_the_article_gives_is_quoted(question, year, loaded_index, sessio
 
 def test_a_date_a_reference_entry_gives_is_quoted(loaded_index, session_config):
     # The body sentence citing [4] names no date; its reference entry does.
-    # The answerability model is less sure of a reference entry than of a body sentence (confidence
-    # 0.45): it is shown as the closest passage, not quoted as the answer.
     result = answer("When was the cited Army War College article published?", loaded_index, session_config)
-    assert result.level == "related"
-    assert any("September 18, 2024" in p.text for p in result.passages)
+    assert result.level == "quote"
+    assert any("September 18, 2024" in q.text for q in result.quotes)
 
 
 @pytest.mark.parametrize("question", ["How many days did the Okean 2024 exercise last?", "كم يوما استمرت مناورات أوكين 2024؟"])
@@ -174,3 +177,15 @@ def test_render_text_shows_quote_and_footnote(loaded_index, session_config):
     assert text.startswith("According to the article:")
     assert S400_SENTENCE in text
     assert "[4] “The Growing Significance of China-Russia Defense Cooperation”, Army War College" in text
+
+
+def test_a_related_answer_shows_first_the_passage_holding_its_closest_sentence(loaded_index, session_config):
+    question = "ما الأسلحة التي باتت الصين تنتجها محليًا؟"
+    result = answer(question, loaded_index, session_config)
+    assert result.level == "related" and result.quotes == ()
+    quoted = answer(question, loaded_index, dataclasses.replace(session_config, confident_answer=0.0)).quotes
+    closest = max(quoted, key=lambda quote: quote.score)
+    first = result.passages[0]
+    assert first.chunk_id == closest.chunk_id and closest.text in first.text
+    assert sorted(p.chunk_id for p in result.passages) == sorted(h.chunk.id for h in loaded_index.search(
+        analyse(question, session_config)))  # reordered, not changed

@@ -67,3 +67,25 @@ def test_eval_command_writes_the_report_and_enforces_the_floor(few_pairs, built_
     assert "| all | hybrid |" in result.output and (tmp_path / "r" / "report.md").exists()
     strict = CliRunner().invoke(cli, [*args, "--min-hit3", "1.01"])
     assert strict.exit_code == 1 and "below --min-hit3" in strict.stderr
+
+
+def test_the_answerability_fit_reports_what_it_does_on_questions_it_was_not_fit_on(loaded_index, session_config):
+    import dataclasses
+
+    from iqtibas.chat.decide import confidence
+    from iqtibas.eval.answerability import THRESHOLDS, fit_answerability
+
+    pairs = [p for p in load_pairs(DEFAULT_PAIRS, session_config) if p.split == "tune"][:60]
+    keep_all = dataclasses.replace(session_config, confident_answer=0.0, related_answer=0.0)
+    model = fit_answerability(evaluate(pairs, loaded_index, keep_all).questions, "tune")
+    rows = model["held_out_thresholds"]
+    assert [row["threshold"] for row in rows] == list(THRESHOLDS)
+    # Quoting less as the threshold rises: never more evidence, never fewer refusals, never more wrong quotes.
+    for lower, higher in zip(rows, rows[1:]):
+        assert higher["evidence_in_quote"] <= lower["evidence_in_quote"]
+        assert higher["unanswerable_refused"] >= lower["unanswerable_refused"]
+        assert higher["confidently_wrong"] <= lower["confidently_wrong"]
+    # Held out, the model does worse than on the questions it was fit on, and better than chance.
+    assert 0.5 < model["fitted_on"]["held_out_auc"] < model["fitted_on"]["auc"]
+    values = {name: mean for name, mean in zip(model["signals"], model["mean"])}
+    assert 0.0 < confidence(values, model) < 1.0
