@@ -109,16 +109,16 @@ def test_the_report_shows_each_kinds_drop_on_the_questions_it_changes(some_pairs
     assert len(saved["variants"]) == len(expected) and "robustness" in saved["figures"]
 
 
-def test_eval_variants_flag(built_index, session_config, tmp_path):
+def test_eval_asks_the_variants_unless_told_not_to(built_index, session_config, tmp_path):
     data = tmp_path / "some.jsonl"
     data.write_text("".join(line for line in DEFAULT_PAIRS.read_text(encoding="utf-8").splitlines(keepends=True)
                             if json.loads(line)["id"] in ("en-01", "un-en-03")), encoding="utf-8")
     args = ["eval", "--index", str(session_config.index), "--eval-data", str(data)]
-    plain = CliRunner().invoke(cli, [*args, "--report-dir", str(tmp_path / "plain")])
+    plain = CliRunner().invoke(cli, [*args, "--report-dir", str(tmp_path / "plain"), "--no-variants"])
     assert plain.exit_code == 0, plain.output
     assert "Robustness" not in (tmp_path / "plain" / "report.md").read_text(encoding="utf-8")
     assert json.loads((tmp_path / "plain" / "report.json").read_text(encoding="utf-8"))["variants"] == []
-    typed = CliRunner().invoke(cli, [*args, "--report-dir", str(tmp_path / "typed"), "--variants"])
+    typed = CliRunner().invoke(cli, [*args, "--report-dir", str(tmp_path / "typed")])
     assert typed.exit_code == 0, typed.output
     assert "| en | adjacent swap | 1 / 1 |" in typed.output
     assert "## Robustness: machine-typed variants" in (tmp_path / "typed" / "report.md").read_text(encoding="utf-8")
