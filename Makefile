@@ -39,7 +39,7 @@ test: model
 	$(BIN)/python -m pytest
 
 eval: index
-	$(BIN)/iqtibas eval
+	$(BIN)/iqtibas eval --split test
 
 bench: index
 	$(BIN)/python benchmarks/bench.py

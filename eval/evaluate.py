@@ -14,6 +14,7 @@ from iqtibas.config import Config
 from iqtibas.eval import metrics
 from iqtibas.eval.machine import machine_info
 from iqtibas.eval.pairs import LANGUAGES, SPLITS, Pair, select_split, unknown_evidence
+from iqtibas.eval.variants import KINDS, machine_typed
 from iqtibas.index import Index
 from iqtibas.question import analyse
 from iqtibas.records import Answer, IqtibasError, Question
@@ -36,6 +37,7 @@ class Report:
     created: str
     sweep: list[dict] = field(default_factory=list)
     split: str = "all"  # which pairs: "tune", "test" or "all"
+    variants: list[dict] = field(default_factory=list)  # each machine-typed variant's outcome, when asked
 
 
 def _retrieval_outcome(pair: Pair, question: Question, index: Index, mode: str) -> dict:
@@ -73,8 +75,11 @@ def _answer_outcome(pair: Pair, result: Answer) -> dict:
     return outcome
 
 
-def evaluate(pairs: list[Pair], index: Index, config: Config, progress=None, split: str = "all") -> Report:
-    """Measure retrieval (dense, lexical, hybrid) and answers on the pairs of ``split``.
+def evaluate(pairs: list[Pair], index: Index, config: Config, progress=None, split: str = "all",
+             variants: bool = False) -> Report:
+    """Measure retrieval (dense, lexical, hybrid) and answers on the pairs of ``split``; with
+    ``variants``, also each question's machine-typed variants (hybrid retrieval and answers), for
+    the figures' ``robustness``.
 
     ``progress`` wraps the pair iterable (e.g. ``tqdm``) when given. Before anything runs, an
     evidence string that is not in the indexed articles is an IqtibasError naming its line.
@@ -100,14 +105,69 @@ def evaluate(pairs: list[Pair], index: Index, config: Config, progress=None, spl
             question = analyse(pair.question, config)
             record["retrieval"] = {mode: _retrieval_outcome(pair, question, index, mode) for mode in RETRIEVAL_MODES}
         questions.append(record)
+    typed = [(kind, variant) for pair in chosen for kind, variant in machine_typed(pair)] if variants else []
+    asked = [_variant_outcome(kind, variant, index, config) for kind, variant in (progress(typed) if progress else typed)]
+    figures = summarise(questions, config)
+    if variants:
+        figures["robustness"] = robustness(questions, asked)
     return Report(
-        figures=summarise(questions, config),
+        figures=figures,
         questions=questions,
+        variants=asked,
         settings={name: str(value) for name, value in vars(config).items()},
         machine=machine_info(),
         created=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         split=split,
     )
+
+
+def _variant_outcome(kind: str, variant: Pair, index: Index, config: Config) -> dict:
+    """What a variant's question got, through the same answer path as the original's."""
+    result = answer(variant.question, index, config)
+    record = {"id": variant.id, "kind": kind, "lang": variant.lang, "answerable": variant.answerable,
+              "question": variant.question, "level": result.level, "abstained": result.abstained}
+    if variant.answerable:
+        record["evidence_in_quote"] = metrics.evidence_in_quote([q.text for q in result.quotes], variant.evidence)
+        record["hit@3"] = _retrieval_outcome(variant, analyse(variant.question, config), index, "hybrid")["hit@3"]
+    return record
+
+
+def _headline(outcomes: list[dict]) -> dict:
+    """The headline figures of a set of outcomes, each {answerable, abstained, level,
+    evidence_in_quote, hit@3}: an original's or a variant's."""
+    answerable = [o for o in outcomes if o["answerable"]]
+    return {
+        "hit@3": metrics.mean([o["hit@3"] for o in answerable]),
+        "evidence_in_quote": metrics.mean([float(o["evidence_in_quote"]) for o in answerable]),
+        "unanswerable_refused": metrics.mean([float(o["abstained"]) for o in outcomes if not o["answerable"]]),
+        "answerable_refused": metrics.mean([float(o["abstained"]) for o in answerable]),
+        "confidently_wrong": metrics.mean([float(o["level"] == "quote" and not o.get("evidence_in_quote"))
+                                           for o in outcomes]),
+    }
+
+
+def robustness(questions: list[dict], variants: list[dict]) -> dict:
+    """Per language and variant kind: the headline figures of the originals that have that
+    variant, the variants' own, and the drop (variant minus original), so each kind is compared
+    on the same questions."""
+    originals = {q["id"]: {"answerable": q["answerable"], "abstained": q["answer"]["abstained"],
+                           "level": q["answer"]["level"], "evidence_in_quote": q["answer"].get("evidence_in_quote"),
+                           "hit@3": q.get("retrieval", {}).get("hybrid", {}).get("hit@3")} for q in questions}
+    figures = {}
+    for language, kinds in KINDS.items():
+        figures[language] = {}
+        for kind in kinds:
+            asked = [v for v in variants if v["lang"] == language and v["kind"] == kind]
+            before = _headline([originals[v["id"]] for v in asked])
+            after = _headline(asked)
+            figures[language][kind] = {
+                "answerable": sum(v["answerable"] for v in asked),
+                "unanswerable": sum(not v["answerable"] for v in asked),
+                "original": before,
+                "variant": after,
+                "drop": {name: after[name] - before[name] for name in before},
+            }
+    return figures
 
 
 def article_texts(index: Index) -> list[str]:

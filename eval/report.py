@@ -62,6 +62,49 @@ def breakdown_sections(report: Report, table) -> list[str]:
     return lines
 
 
+ROBUSTNESS_COLUMNS = {"hit@3": "hit@3 hybrid", "evidence_in_quote": "evidence in quote",
+                      "unanswerable_refused": "unanswerable refused", "answerable_refused": "answerable refused",
+                      "confidently_wrong": "confidently wrong"}
+
+
+def _change(before: float, after: float, drop: float) -> str:
+    if math.isnan(before):
+        return "–"
+    return f"{before:.2f} → {after:.2f} ({drop:+.2f})"
+
+
+def robustness_table(report: Report) -> list[str]:
+    """Each variant kind's figures against its originals': "original → variant (drop)"."""
+    rows = []
+    for language, kinds in report.figures["robustness"].items():
+        for kind, f in kinds.items():
+            rows.append([language, kind, f"{f['answerable']} / {f['unanswerable']}",
+                         *(_change(f["original"][c], f["variant"][c], f["drop"][c]) for c in ROBUSTNESS_COLUMNS)])
+    return markdown_table(["language", "variant", "answerable / unanswerable", *ROBUSTNESS_COLUMNS.values()], rows)
+
+
+def robustness_section(report: Report) -> list[str]:
+    asked = {q["id"]: q["question"] for q in report.questions}
+    first = {}
+    for variant in report.variants:
+        first.setdefault(variant["kind"], variant)
+    examples = [first[kind] for kinds in report.figures["robustness"].values() for kind in kinds if kind in first]
+    return [
+        "## Robustness: machine-typed variants",
+        "",
+        "Each question asked again with one typing habit applied, through the same answer path, keeping its "
+        "evidence and answerability; a variant that leaves the question unchanged is left out, so each kind "
+        "is measured on the questions it changes, against those questions' own figures: original → variant "
+        "(drop, variant minus original). A fall in the first three figures, or a rise in the last two, is worse.",
+        "",
+        *robustness_table(report),
+        "",
+        "For example:",
+        "",
+        *(f"- {v['kind']}: `{v['id']}` {asked[v['id']]} → {v['question']}" for v in examples),
+    ]
+
+
 def summary_lines(report: Report) -> list[str]:
     """The few lines `iqtibas eval` prints: hybrid retrieval and answers by language, abstention, latency."""
     figures = report.figures
@@ -123,6 +166,8 @@ def markdown(report: Report) -> str:
         "",
         *summary_lines(report)[-5:],
     ]
+    if "robustness" in report.figures:
+        lines += ["", *robustness_section(report)]
     if report.sweep:
         header = list(report.sweep[0])
         lines += ["", "## Sweep", "", *markdown_table(header, [[row[h] for h in header] for row in report.sweep])]

@@ -488,21 +488,27 @@ def chat(open_browser, **options):
                    "threshold for each, and put the table in the report.")
 @click.option("--min-hit3", type=float, default=None,
               help="Exit with status 1 when hybrid hit@3 over answerable questions falls below this.")
+@click.option("--variants/--no-variants", default=True, show_default=True,
+              help="Also ask each question in machine-typed variants (Arabic: hamzas dropped, ة as ه, "
+                   "final ى as ي and ي as ى, ما هو joined; English: lowercase, no punctuation, two adjacent "
+                   "letters swapped) and report each kind's figures against its originals' and the drop "
+                   "(on the test split, about 260 more answers: some 10 s).")
 @click.option("--split", type=click.Choice(["all", "tune", "test"]), default="all", show_default=True,
               help="Evaluate only the tune pairs (60%, fixed by each id's hash unless the pair names its "
                    "split), only the test pairs (the other 40%), or all; the report says which.")
 @click.option("--fit-answerability", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Instead of a report, fit the answerability model on these pairs (use --split tune) and "
                    "write it to FILE (the shipped one is chat/answerability.json).")
-def eval_command(sweep, min_hit3, split, fit_answerability, **options):
+def eval_command(sweep, min_hit3, variants, split, fit_answerability, **options):
     """Measure retrieval and answers on question–answer pairs, and write a report.
 
     Runs every pair through the same answer path as the chat; prints hit@k,
     MRR and nDCG for dense, lexical and hybrid retrieval by language, the
     answers' evidence-in-quote rate, footnote precision and recall, the
-    abstention rates and the latency, by language, type and style; writes
-    report.json, report.md and report.png into --report-dir. A pair is
-    answerable when it has evidence; type and style are free labels.
+    abstention rates and the latency, by language, type and style, and how
+    each figure drops when the questions are machine-typed (--variants);
+    writes report.json, report.md and report.png into --report-dir. A pair
+    is answerable when it has evidence; type and style are free labels.
 
     \b
     Examples:
@@ -511,11 +517,13 @@ def eval_command(sweep, min_hit3, split, fit_answerability, **options):
         iqtibas eval --sweep --split tune   # choose settings on the tune pairs
         iqtibas eval --split test           # then measure them on the others
         iqtibas eval --min-hit3 0.9         # a quality floor for CI
+        iqtibas eval --no-variants          # only the questions as written
         iqtibas eval --split tune --fit-answerability chat/answerability.json
     """
     from tqdm import tqdm
 
-    from iqtibas.eval import check_report_folder, evaluate, load_pairs, summary_lines, sweep_settings, write_report
+    from iqtibas.eval import (check_report_folder, evaluate, load_pairs, robustness_table, summary_lines,
+                              sweep_settings, write_report)
     from iqtibas.index import Index
 
     config = load_config(**options)
@@ -536,11 +544,13 @@ def eval_command(sweep, min_hit3, split, fit_answerability, **options):
             click.echo(f"  {row['threshold']:.2f}: evidence in quote {row['evidence_in_quote']}, unanswerable "
                        f"refused {row['unanswerable_refused']}, confidently wrong {row['confidently_wrong']}")
         return
-    report = evaluate(pairs, index, config, progress=bar, split=split)
+    report = evaluate(pairs, index, config, progress=bar, split=split, variants=variants)
     if sweep:
         report.sweep = sweep_settings(pairs, index.model, config, progress=on_terminal(), split=split)
     paths = write_report(report, config.report_dir)
     click.echo("\n".join(summary_lines(report)))
+    if variants:
+        click.echo("\nmachine-typed variants, original → variant (drop):\n" + "\n".join(robustness_table(report)))
     click.echo(f"report: {', '.join(map(str, paths))}")
     hit3 = report.figures["retrieval"]["hybrid"]["all"]["hit@3"]
     if min_hit3 is not None and not hit3 >= min_hit3:  # also when there was nothing answerable to measure
