@@ -24,6 +24,7 @@ class Gazetteer:
     by_arabic_terms: dict[tuple[str, ...], str]  # search terms of an Arabic name -> code
     by_english_name: dict[str, str]  # English name as written -> code
     english_names: re.Pattern  # any English name, as written
+    lowercase_names: re.Pattern  # any English name, in lower case
     name_terms: dict[str, tuple[tuple[str, ...], ...]]  # code -> search terms of its Arabic and English names
     longest: int  # most search terms in an Arabic name
 
@@ -35,12 +36,14 @@ def gazetteer() -> Gazetteer:
     codes = [c for c in arabic if len(c) == 2 and c.isalpha() and c in english and c not in NOT_COUNTRIES]
     name_terms = {c: (tuple(tokenize(arabic[c])), tuple(tokenize(english[c]))) for c in codes}
     by_arabic_terms = {name_terms[c][0]: c for c in codes if c not in AMBIGUOUS_IN_ARABIC}
-    # Matched as written, so "china" (porcelain) is not China.
     written = sorted((english[c] for c in codes), key=len, reverse=True)
+    # A name, or its possessive typed with or without the apostrophe ("India's", "Indias").
+    alternatives = r"\b(" + "|".join(re.escape(name) for name in written) + r")(?:['’]?s)?\b"
     return Gazetteer(
         by_arabic_terms=by_arabic_terms,
-        by_english_name={english[c]: c for c in codes},
-        english_names=re.compile(r"\b(?:" + "|".join(re.escape(name) for name in written) + r")\b"),
+        by_english_name={english[c]: c for c in codes} | {english[c].lower(): c for c in codes},
+        english_names=re.compile(alternatives),
+        lowercase_names=re.compile(alternatives.lower()),
         name_terms=name_terms,
         longest=max(len(terms) for terms in by_arabic_terms),
     )
@@ -48,7 +51,8 @@ def gazetteer() -> Gazetteer:
 
 def countries_in(text: str) -> set[str]:
     """Codes of the countries a text names: in Arabic as search reads it ("الهند", "والهند"), or
-    in English as written ("India", not "india")."""
+    in English as written ("India", and "china" is porcelain), except in a text typed all in lower
+    case, where case says nothing ("what about india")."""
     names = gazetteer()
     terms = tokenize(text)
     found = {
@@ -57,7 +61,8 @@ def countries_in(text: str) -> set[str]:
         for end in range(start + 1, min(start + names.longest, len(terms)) + 1)
         if tuple(terms[start:end]) in names.by_arabic_terms
     }
-    return found | {names.by_english_name[name] for name in names.english_names.findall(text)}
+    english = names.lowercase_names if text == text.lower() else names.english_names
+    return found | {names.by_english_name[name] for name in english.findall(text)}
 
 
 def name_terms(code: str) -> tuple[tuple[str, ...], ...]:

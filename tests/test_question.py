@@ -95,7 +95,9 @@ def test_dates_are_years_decades_and_months(text, found):
         ("ما علاقة روسيا والصين بالولايات المتحدة؟", {"RU", "CN", "US"}),
         ("Do China and Russia back North Korea and Iran?", {"CN", "RU", "KP", "IR"}),
         ("What role does Pakistan play?", {"PK"}),
-        ("what role does pakistan play?", set()),  # English names count only as written
+        ("what role does pakistan play?", {"PK"}),  # typed all in lower case, case says nothing
+        ("What does Fine china cost?", set()),  # otherwise English names count as written
+        ("What did the article say about Indias S-400 purchase", {"IN"}),  # a possessive, apostrophe dropped
         ("ما الدعم المالي الذي قدمته روسيا؟", {"RU"}),  # "المالي" is "financial", not Mali
         ("Is fine china exported to Russia?", {"RU"}),
     ],
