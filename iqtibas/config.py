@@ -125,8 +125,7 @@ class Config:
     answer_type_weight: float = _setting(
         0.08, "Added to a sentence's score when the question asks which equipment (weapons, aircraft, "
         "missiles…) and the sentence names some by designator (Su-35, S-400) that the question does not "
-        "(measured: 0.07–0.08 quote the S-400 sentence for \"Which Russian weapons were sold to China?\"; "
-        "from 0.09 equipment questions answered without designators lose their answer).",
+        "(the README gives how it was chosen).",
         min=0.0,
     )
     quote_sentences: int = _setting(2, "Most sentences quoted in one answer.", min=1)
