@@ -44,7 +44,7 @@ class LexicalIndex:
         self.bm25 = bm25
         vocabulary = bm25.vocab_dict
         self.arabic_terms = arabic_terms(vocabulary)
-        if term_vectors.ndim != 2 or len(term_vectors) != len(self.arabic_terms):
+        if len(term_vectors) != len(self.arabic_terms) or (len(term_vectors) and term_vectors.ndim != 2):
             raise IqtibasError(f"the lexical index holds {len(term_vectors)} term vectors for "
                                f"{len(self.arabic_terms)} Arabic terms")
         self.term_vectors = term_vectors
@@ -62,7 +62,8 @@ class LexicalIndex:
         """BM25 over ``texts``; ``embed_terms`` gives the model's vectors of the Arabic terms."""
         bm25 = bm25s.BM25()
         bm25.index([tokenize(t) or [""] for t in texts], show_progress=False)
-        return cls(bm25, embed_terms(arabic_terms(bm25.vocab_dict)))
+        terms = arabic_terms(bm25.vocab_dict)
+        return cls(bm25, embed_terms(terms) if terms else np.zeros((0, 0), dtype=np.float32))
 
     def __len__(self) -> int:
         return self.bm25.scores["num_docs"]
