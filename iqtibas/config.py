@@ -140,6 +140,13 @@ class Config:
     host: str = _setting("127.0.0.1", "Host the chat page listens on.")
     port: int = _setting(7860, "Port the chat page listens on.", min=1, max=65535)
     concurrency: int = _setting(2, "Questions answered at once by the chat page's queue.", min=1)
+    sessions: int = _setting(
+        500,
+        "Visitors' sessions the chat page keeps in memory; beyond it the oldest is dropped (Gradio keeps a "
+        "copy of the page, about 40 KB, per session; a dropped visitor's chat goes on, since the page "
+        "sends its history with every question).",
+        min=1,
+    )
 
     def __post_init__(self):
         for f in dataclasses.fields(self):
