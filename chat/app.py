@@ -56,7 +56,7 @@ from iqtibas.chat.render import (
 )
 from iqtibas.config import Config
 from iqtibas.index import Index
-from iqtibas.question import printable_text, visible_text, written_language
+from iqtibas.question import analyse, printable_text, visible_text, written_language
 from iqtibas.records import Answer, IqtibasError
 
 logger = logging.getLogger(__name__)
@@ -211,6 +211,20 @@ def build_app(index: Index, config: Config) -> gr.Blocks:
             return dataclasses.asdict(result)
         return {"error": str(result) if isinstance(result, IqtibasError) else NOTICES["failed"]["en"]}
 
+    def ask_together(questions: list[str]) -> tuple[list[dict]]:
+        """/ask for the questions waiting together in the queue: their vectors in one pass, then each answer."""
+        usable = []
+        for question in questions:
+            try:
+                usable.append(analyse(question or "", config))
+            except IqtibasError:
+                pass  # its own answer says why
+        try:
+            index.embed_questions(usable)
+        except Exception:  # each question then embeds on its own, and one that fails says so
+            logger.exception("embedding %d questions together failed", len(usable))
+        return ([ask(question) for question in questions],)
+
     titles = [article["title"] for article in index.info()["articles"]]
     with gr.Blocks(title=PAGE_TITLE, analytics_enabled=False) as demo:  # offline: no version check
         gr.HTML(header_html(titles), head=f"<style>{PAGE_CSS}</style>", js_on_load=None)
@@ -239,7 +253,11 @@ def build_app(index: Index, config: Config) -> gr.Blocks:
                                   container=True, padding=True, js_on_load=None, elem_id="sources")
         gr.on([box.submit, send.click], chat, inputs=[box, chatbot], outputs=[box, chatbot, sources],
               api_name="chat", concurrency_limit=config.concurrency, concurrency_id=CONCURRENCY_GROUP)
-        gr.api(ask, api_name="ask", concurrency_limit=config.concurrency, concurrency_id=CONCURRENCY_GROUP)
+        if config.batch_questions > 1:
+            gr.api(ask_together, api_name="ask", batch=True, max_batch_size=config.batch_questions,
+                   concurrency_limit=config.concurrency, concurrency_id=CONCURRENCY_GROUP)
+        else:
+            gr.api(ask, api_name="ask", concurrency_limit=config.concurrency, concurrency_id=CONCURRENCY_GROUP)
     demo.queue(default_concurrency_limit=config.concurrency)
     return demo
 

@@ -57,7 +57,7 @@ def test_the_page_keeps_only_its_sessions_and_a_dropped_chat_goes_on(loaded_inde
 def test_the_query_vector_cache_stays_bounded(loaded_index, session_config):
     from iqtibas.chat import answer
 
-    limit = loaded_index._query_vector.cache_info().maxsize
+    limit = loaded_index._query_vector.size
     for number in range(limit + 20):
         answer(f"What is AUKUS? ({number})", loaded_index, session_config)
-    assert loaded_index._query_vector.cache_info().currsize == limit
+    assert len(loaded_index._query_vector) == limit
