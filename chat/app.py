@@ -70,8 +70,8 @@ SEND_LABEL = "Ask · اسأل"
 EXAMPLES_LABEL = "Examples · أمثلة"
 CHAT_MAX_HEIGHT = 1100  # pixels: the chat grows to show an Arabic and an English exchange, then scrolls
 CONCURRENCY_GROUP = "answer"  # the chat and the API share one limit on questions answered at once
-# glibc keeps memory freed by the answering threads for reuse instead of returning it (`make bench`: a
-# server's RSS stayed 240 MB above what it used after loading the model); an idle page gives it back.
+# glibc keeps freed memory for reuse instead of returning it (`make bench`: loading the model and the
+# index leaves about 340 MB so held); the page gives it back at launch, and whenever it falls idle.
 IDLE_TRIM_SECONDS = 5.0
 
 EXAMPLES = [

@@ -22,8 +22,8 @@ import os
 import platform
 import re
 import stat
-import time
 import threading
+import time
 from collections import Counter, OrderedDict
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path

@@ -142,8 +142,8 @@ class Config:
     concurrency: int = _setting(2, "Questions answered at once by the chat page's queue.", min=1)
     batch_questions: int = _setting(
         8, "Most questions to /ask waiting in the chat page's queue that are embedded together, in one pass "
-        "(1: each on its own; `make bench`: 8 answers 1.5 times as many questions a second as 1 with 20 "
-        "clients).", min=1,
+        "(1: each on its own; `make bench`: 8 answers 1.4–1.7 times as many questions a second as 1 with "
+        "20 clients).", min=1,
     )
     sessions: int = _setting(
         500,
