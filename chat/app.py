@@ -30,11 +30,14 @@ framing and sending the page's address on.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import errno
 import logging
 import re
 import socket
+import threading
+import time
 
 import gradio as gr
 from gradio.utils import get_upload_folder
@@ -53,7 +56,7 @@ from iqtibas.chat.render import (
 )
 from iqtibas.config import Config
 from iqtibas.index import Index
-from iqtibas.question import printable_text, visible_text, written_language
+from iqtibas.question import analyse, printable_text, visible_text, written_language
 from iqtibas.records import Answer, IqtibasError
 
 logger = logging.getLogger(__name__)
@@ -67,6 +70,9 @@ SEND_LABEL = "Ask · اسأل"
 EXAMPLES_LABEL = "Examples · أمثلة"
 CHAT_MAX_HEIGHT = 1100  # pixels: the chat grows to show an Arabic and an English exchange, then scrolls
 CONCURRENCY_GROUP = "answer"  # the chat and the API share one limit on questions answered at once
+# glibc keeps freed memory for reuse instead of returning it (`make bench`: loading the model and the
+# index leaves about 340 MB so held); the page gives it back at launch, and whenever it falls idle.
+IDLE_TRIM_SECONDS = 5.0
 
 EXAMPLES = [
     "ما هي الأسلحة الروسية التي بيعت للصين؟",
@@ -133,8 +139,44 @@ def shown_question(question: str, config: Config) -> str:
     return question if len(question) <= limit else question[:limit] + "…"
 
 
+def release_memory() -> bool:
+    """Give the system back the memory the C allocator holds free (glibc's ``malloc_trim``).
+
+    Returns False where the C library has no such call (not glibc), and does nothing there.
+    """
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim(0)
+    return True
+
+
+class IdleTrim:
+    """Calls ``release_memory`` once no answer has been given for ``seconds`` since the last one."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._last = 0.0
+        self._answered = threading.Event()
+        threading.Thread(target=self._run, name="iqtibas-idle-trim", daemon=True).start()
+
+    def answered(self) -> None:
+        self._last = time.monotonic()
+        self._answered.set()
+
+    def _run(self) -> None:
+        while True:
+            self._answered.wait()
+            self._answered.clear()
+            while (left := self._last + self.seconds - time.monotonic()) > 0:
+                time.sleep(left)
+            release_memory()
+
+
 def build_app(index: Index, config: Config) -> gr.Blocks:
     """The chat page over an already loaded index (and its model)."""
+    idle = IdleTrim(IDLE_TRIM_SECONDS)
 
     def attempt(question: str) -> Answer | Exception:
         """The answer, or the reason there is none; no exception escapes to take the page down."""
@@ -145,6 +187,8 @@ def build_app(index: Index, config: Config) -> gr.Blocks:
         except Exception as error:  # a bug must cost one reply, not the app; the log keeps the traceback
             logger.exception("answering %r failed", question[: config.max_question_chars])
             return error
+        finally:
+            idle.answered()
 
     def chat(question: str, history: list[dict]) -> tuple[str, list[dict], str]:
         """One exchange: the question echoed as text, the reply as HTML, the sources panel refreshed."""
@@ -166,6 +210,20 @@ def build_app(index: Index, config: Config) -> gr.Blocks:
         if isinstance(result, Answer):
             return dataclasses.asdict(result)
         return {"error": str(result) if isinstance(result, IqtibasError) else NOTICES["failed"]["en"]}
+
+    def ask_together(questions: list[str]) -> tuple[list[dict]]:
+        """/ask for the questions waiting together in the queue: their vectors in one pass, then each answer."""
+        usable = []
+        for question in questions:
+            try:
+                usable.append(analyse(question or "", config))
+            except IqtibasError:
+                pass  # its own answer says why
+        try:
+            index.embed_questions(usable)
+        except Exception:  # each question then embeds on its own, and one that fails says so
+            logger.exception("embedding %d questions together failed", len(usable))
+        return ([ask(question) for question in questions],)
 
     titles = [article["title"] for article in index.info()["articles"]]
     with gr.Blocks(title=PAGE_TITLE, analytics_enabled=False) as demo:  # offline: no version check
@@ -195,7 +253,11 @@ def build_app(index: Index, config: Config) -> gr.Blocks:
                                   container=True, padding=True, js_on_load=None, elem_id="sources")
         gr.on([box.submit, send.click], chat, inputs=[box, chatbot], outputs=[box, chatbot, sources],
               api_name="chat", concurrency_limit=config.concurrency, concurrency_id=CONCURRENCY_GROUP)
-        gr.api(ask, api_name="ask", concurrency_limit=config.concurrency, concurrency_id=CONCURRENCY_GROUP)
+        if config.batch_questions > 1:
+            gr.api(ask_together, api_name="ask", batch=True, max_batch_size=config.batch_questions,
+                   concurrency_limit=config.concurrency, concurrency_id=CONCURRENCY_GROUP)
+        else:
+            gr.api(ask, api_name="ask", concurrency_limit=config.concurrency, concurrency_id=CONCURRENCY_GROUP)
     demo.queue(default_concurrency_limit=config.concurrency)
     return demo
 
@@ -264,12 +326,17 @@ def check_address(host: str, port: int) -> None:
 
 
 def launch(demo: gr.Blocks, config: Config, open_browser: bool = False) -> str:
-    """Serve the page on config.host:config.port behind ``Guard``, without blocking; returns its URL."""
+    """Serve the page on config.host:config.port behind ``Guard``, without blocking; returns its URL.
+
+    Gradio keeps the state of at most ``config.sessions`` visitors' sessions (its default, 10,000, let a
+    server grow by about 400 MB).
+    """
     check_address(config.host, config.port)
+    release_memory()  # what loading the model and the index freed
     try:
         _, url, _ = demo.launch(
             server_name=config.host, server_port=config.port, share=False, inbrowser=open_browser, quiet=True,
-            prevent_thread_lock=True,
+            prevent_thread_lock=True, state_session_capacity=config.sessions,
             ssr_mode=False, num_workers=0,  # no Node proxy and no file workers in front of the guard
             app_kwargs={"middleware": [Middleware(Guard)]},
             blocked_paths=[get_upload_folder()],  # files uploaded before the guard are not served back

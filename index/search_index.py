@@ -22,9 +22,9 @@ import os
 import platform
 import re
 import stat
+import threading
 import time
-from collections import Counter
-from functools import lru_cache
+from collections import Counter, OrderedDict
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -72,7 +72,7 @@ MANIFEST_SHAPE = {
     "files": dict,
 }
 REBUILD = "rebuild it with `iqtibas index build`"
-QUERY_CACHE_SIZE = 256
+QUERY_CACHE_SIZE = 256  # questions whose vectors are kept: a repeated question is not embedded again
 # A few of the article's lines and questions, embedded when the index is built; their vectors go in
 # the manifest. An index built on one backend (torch, openvino) is served on the other only if that
 # one gives these texts the same vectors: cosine at least PROBE_MIN_COSINE, as the same model on two
@@ -400,6 +400,40 @@ class _Stopwatch:
         self.last = now
 
 
+class QueryVectors:
+    """Questions' query vectors by their cleaned text, the ``size`` most recently used kept."""
+
+    def __init__(self, model, prompt_name: str, size: int):
+        self.model, self.prompt_name, self.size = model, prompt_name, size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()  # the chat page answers several questions at once
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+    def __call__(self, text: str) -> np.ndarray:
+        return self.many([text])[0]
+
+    def many(self, texts: list[str]) -> list[np.ndarray]:
+        """The vectors of ``texts``; those not kept are embedded together, in one batch."""
+        with self._lock:
+            known = {text: self._vectors[text] for text in texts if text in self._vectors}
+            for text in known:
+                self._vectors.move_to_end(text)
+        missing = [text for text in dict.fromkeys(texts) if text not in known]
+        if missing:
+            known.update(zip(missing, embed(self.model, missing, self.prompt_name, batch_size=len(missing))))
+            with self._lock:
+                self._vectors.update((text, known[text]) for text in missing)
+                while len(self._vectors) > self.size:
+                    self._vectors.popitem(last=False)
+        return [known[text] for text in texts]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._vectors.clear()
+
+
 class Index:
     """Chunks of one or more articles, searchable by meaning and by words."""
 
@@ -422,7 +456,7 @@ class Index:
         self._sentence_rows = {}
         for row, position in enumerate(sentences[:, 0]):
             self._sentence_rows.setdefault(int(position), []).append(row)
-        self._query_vector = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_query)
+        self._query_vector = QueryVectors(model, config.query_prompt, QUERY_CACHE_SIZE)
         self._readings = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._read_terms)
         centroid = sentence_vectors.mean(axis=0)
         self._hubness = sentence_vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
@@ -582,18 +616,20 @@ class Index:
         ]
 
     # -- searching ----------------------------------------------------------------
-    def _embed_query(self, text: str) -> np.ndarray:
-        return embed(self.model, [text], self.config.query_prompt)[0]
+    def embed_questions(self, questions: list[Question]) -> None:
+        """Embed the questions not embedded yet in one pass through the model, for their searches
+        to come (several at once cost less per question than one by one)."""
+        self._query_vector.many([question.cleaned for question in questions])
 
     def readings(self, question: Question) -> tuple[tuple[str, ...], ...]:
         """Per question term, the index terms it may be written as (see LexicalIndex.readings)."""
         return self._readings(question.terms)
 
     def _read_terms(self, terms: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
-        # The Latin words the index lacks are embedded together, in one call.
+        # The Latin words the index lacks are embedded together, in one call, and kept like questions.
         config = self.config
         words = self.lexical.untranslated(terms) if config.translations else []
-        vectors = embed(self.model, words, config.query_prompt) if words else []
+        vectors = self._query_vector.many(words) if words else []
         translated = {word: self.lexical.translations(vector, config.translations, config.translation_similarity)
                       for word, vector in zip(words, vectors)}
         return self.lexical.readings(terms, translated)

@@ -454,7 +454,7 @@ def ask(question, as_json, batch, **options):
 
 
 @cli.command()
-@setting_options(*ANSWER_SETTINGS, "host", "port", "concurrency")  # ANSWER_SETTINGS starts with index, model, models_dir
+@setting_options(*ANSWER_SETTINGS, "host", "port", "concurrency", "batch_questions", "sessions")  # ANSWER_SETTINGS starts with index, model, models_dir
 @click.option("--open-browser", is_flag=True, help="Open the page in the default web browser once it is up.")
 def chat(open_browser, **options):
     """Serve the chat page: ask in Arabic or English, read the article's own sentences back.

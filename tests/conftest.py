@@ -83,6 +83,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@pytest.fixture
+def port() -> int:
+    """A free loopback port, for a test that launches an app of its own."""
+    return free_port()
+
+
 @pytest.fixture(scope="session")
 def app_url(loaded_index, session_config):
     """The real chat app over the session index, on a free loopback port, launched once."""

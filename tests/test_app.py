@@ -97,3 +97,22 @@ def test_markup_in_a_question_comes_back_as_text(client, html_view):
     assert "<img" not in question_html and "**" not in question_html and "](" not in question_html
     assert html.escape("<img src=x") in question_html
     assert "<img" not in reply_html
+
+
+def test_questions_asked_at_once_each_get_their_own_answer(app_url):
+    """/ask embeds the questions waiting together in one batch; each answer is still its own question's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = [WEAPONS_QUESTIONS["ar"], WEAPONS_QUESTIONS["en"], "What is AUKUS?", "", "Who wrote the article?",
+                 "x" * TOO_LONG_CHARS]
+
+    def ask(question: str) -> dict:
+        return Client(app_url, verbose=False, analytics_enabled=False).predict(question, api_name="/ask")
+    with ThreadPoolExecutor(len(questions)) as pool:
+        results = list(pool.map(ask, questions))
+    for question, result in zip(questions, results):
+        if question and len(question) < TOO_LONG_CHARS:
+            assert result["question"] == question
+        else:
+            assert "error" in result
+    assert SU35_SENTENCE in [quote["text"] for quote in results[0]["quotes"]]

@@ -32,6 +32,7 @@ IMPOSSIBLE = [
     ("hnsw_ef_search", "0"),
     ("port", "99999"),
     ("concurrency", "0"),
+    ("sessions", "0"),
 ]
 BOUNDED = [f.name for f in settings() if bounds_text(f)]
 
@@ -42,7 +43,7 @@ def flag(setting: str) -> str:
 
 @pytest.mark.parametrize(("setting", "value"), IMPOSSIBLE, ids=[f"{s}={v}" for s, v in IMPOSSIBLE])
 def test_an_impossible_setting_is_one_line_and_exit_2(setting, value, tmp_path):
-    command = {"port": ["chat"], "concurrency": ["chat"], "batch_size": ["index", "build"],
+    command = {"port": ["chat"], "concurrency": ["chat"], "sessions": ["chat"], "batch_size": ["index", "build"],
                "sentence_context": ["index", "build"]}.get(setting, ["ask", "What is AUKUS?"])
     result = CliRunner().invoke(cli, [*command, "--index", str(tmp_path / "none"), flag(setting), value])
     assert result.exit_code == 2, (result.output, result.exception)
@@ -91,4 +92,4 @@ def test_bounds_are_shown_in_help_and_in_the_readme(setting):
 def test_the_settings_that_need_bounds_have_them():
     assert {"batch_size", "chunk_size", "chunk_overlap", "k", "candidates", "rrf_k", "quote_sentences",
             "confident_answer", "related_answer", "max_question_chars", "port", "concurrency",
-            "hnsw_m", "hnsw_ef_search", "ivf_nprobe", "ann_exact_limit"} <= set(BOUNDED)
+            "sessions", "hnsw_m", "hnsw_ef_search", "ivf_nprobe", "ann_exact_limit"} <= set(BOUNDED)
