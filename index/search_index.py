@@ -25,6 +25,7 @@ import stat
 import threading
 import time
 from collections import Counter, OrderedDict
+from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
