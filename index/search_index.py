@@ -25,7 +25,6 @@ import stat
 import threading
 import time
 from collections import Counter, OrderedDict
-from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -458,7 +457,6 @@ class Index:
         for row, position in enumerate(sentences[:, 0]):
             self._sentence_rows.setdefault(int(position), []).append(row)
         self._query_vector = QueryVectors(model, config.query_prompt, QUERY_CACHE_SIZE)
-        self._readings = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._read_terms)
         centroid = sentence_vectors.mean(axis=0)
         self._hubness = sentence_vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
 
@@ -623,17 +621,14 @@ class Index:
         self._query_vector.many([question.cleaned for question in questions])
 
     def readings(self, question: Question) -> tuple[tuple[str, ...], ...]:
-        """Per question term, the index terms it may be written as (see LexicalIndex.readings)."""
-        return self._readings(question.terms)
-
-    def _read_terms(self, terms: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
-        # The Latin words the index lacks are embedded together, in one call, and kept like questions.
+        """Per question term, the index terms it may be written as (see LexicalIndex.readings). The Latin
+        words the index lacks are embedded in the same pass as the question, and kept like questions."""
         config = self.config
-        words = self.lexical.untranslated(terms) if config.translations else []
-        vectors = self._query_vector.many(words) if words else []
+        words = self.lexical.untranslated(question.terms) if config.translations else []
+        vectors = self._query_vector.many([question.cleaned, *words])[1:]
         translated = {word: self.lexical.translations(vector, config.translations, config.translation_similarity)
                       for word, vector in zip(words, vectors)}
-        return self.lexical.readings(terms, translated)
+        return self.lexical.readings(question.terms, translated)
 
     def search(self, question: Question, k: int | None = None, mode: str = "hybrid",
                timing: dict[str, float] | None = None) -> list[Hit]:
@@ -650,6 +645,8 @@ class Index:
         config = self.config
         clock = _Stopwatch(timing if timing is not None else {})
         rankings, dense_scores, lexical_scores = [], {}, {}
+        # Read first: the question and the words it needs translated are embedded in one pass.
+        readings = self.readings(question) if mode in ("hybrid", "lexical") else ()
         if mode in ("hybrid", "dense"):
             query = self._query_vector(question.cleaned)
             clock.lap("embed")
@@ -658,7 +655,6 @@ class Index:
             rankings.append((positions.tolist(), 1.0))
             clock.lap("dense")
         if mode in ("hybrid", "lexical"):
-            readings = self.readings(question)
             positions, scores = self.lexical.search(readings, config.candidates)
             lexical_scores = dict(zip(positions.tolist(), scores.tolist()))
             weight = config.lexical_weight * self.lexical.coverage(readings) if mode == "hybrid" else 1.0
