@@ -628,6 +628,12 @@ class Index:
         vectors = self._query_vector.many([question.cleaned, *words])[1:]
         translated = {word: self.lexical.translations(vector, config.translations, config.translation_similarity)
                       for word, vector in zip(words, vectors)}
+        # A term of one spelling of what the question names also reads as its other spellings ("china": صين).
+        for mention in question.mentions:
+            others = [term for spelling in mention.spellings for term in spelling]
+            for spelling in mention.spellings:
+                for term in spelling:
+                    translated.setdefault(term, []).extend(t for t in others if t not in spelling)
         return self.lexical.readings(question.terms, translated)
 
     def search(self, question: Question, k: int | None = None, mode: str = "hybrid",

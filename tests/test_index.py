@@ -63,24 +63,36 @@ def test_latin_name_matches_lexically(loaded_index):
         assert question.upper().replace("S400", "S-400") in top.chunk.text
 
 
+def with_settings(index: Index, **settings) -> Index:
+    """The same loaded index, served with other answer settings."""
+    return Index(index.manifest, index.chunks, list(index.footnotes.values()), index.dense, index.lexical,
+                 index.sentence_spans, index.sentence_vectors, index.context_vectors, index.model,
+                 dataclasses.replace(index.config, **settings))
+
+
 def test_english_words_are_read_as_the_arabic_terms_the_model_places_nearest(loaded_index):
-    readings = dict(zip(read("which exercises and partnership").terms, loaded_index.readings(read("which exercises and partnership"))))
+    translating = with_settings(loaded_index, translations=3)
+    question = read("which exercises and partnership")
+    readings = dict(zip(question.terms, translating.readings(question)))
     # The article's own words for drills and cooperation; a word it holds stays as it is.
     assert {"تدريبات", "تمرين"} & set(readings["exercises"]) and readings["exercises"][0] == "exercises"
     assert "تعاون" in readings["partnership"]
-    assert loaded_index.readings(read("AUKUS")) == (("aukus",),)  # a term the index holds is not translated
+    assert translating.readings(read("AUKUS")) == (("aukus",),)  # a term the index holds is not translated
 
 
 def test_translated_words_let_an_english_question_match_arabic_words(loaded_index):
     question = read("weapons sold")  # the index holds neither word, in any script
-    lexical = loaded_index.search(question, k=3, mode="lexical")
+    lexical = with_settings(loaded_index, translations=3).search(question, k=3, mode="lexical")
     assert any("صادرات الأسلحة الروسية" in h.chunk.text for h in lexical)
     assert all(h.chunk.kind == "body" for h in lexical)
-    untranslated = Index(loaded_index.manifest, loaded_index.chunks, list(loaded_index.footnotes.values()),
-                         loaded_index.dense, loaded_index.lexical, loaded_index.sentence_spans,
-                         loaded_index.sentence_vectors, loaded_index.context_vectors, loaded_index.model,
-                         dataclasses.replace(loaded_index.config, translations=0))
-    assert untranslated.search(question, k=3, mode="lexical") == []
+    assert with_settings(loaded_index, translations=0).search(question, k=3, mode="lexical") == []
+
+
+@pytest.mark.parametrize(("question", "term", "other"), [("what does india want", "india", "هند"),
+                                                        ("ماذا تريد الهند", "هند", "india")])
+def test_a_named_country_reads_as_its_name_in_the_other_language(question, term, other, loaded_index):
+    read_as = dict(zip(read(question).terms, with_settings(loaded_index, translations=0).readings(read(question))))
+    assert other in read_as[term]
 
 
 def test_references_rank_when_a_source_is_asked_for(loaded_index):
