@@ -640,10 +640,10 @@ class Index:
                timing: dict[str, float] | None = None) -> list[Hit]:
         """The ``k`` chunks that best answer ``question``, best first.
 
-        Dense and lexical rankings are fused by reciprocal rank; the lexical one counts only
-        as far as the question's terms occur in the index (an English question shares only
-        names with an Arabic body), and reference-list entries are down-weighted unless the
-        question asks for a source. ``timing``, when given, receives the milliseconds spent
+        Dense and lexical rankings, and (hybrid) their candidates ranked by their closest sentence,
+        are fused by reciprocal rank; the lexical one counts only as far as the question's terms
+        occur in the index (an English question shares only names with an Arabic body), and
+        reference-list entries are down-weighted unless the question asks for a source. ``timing``, when given, receives the milliseconds spent
         embedding the question, searching each side and fusing.
         """
         if mode not in SEARCH_MODES:
@@ -666,6 +666,9 @@ class Index:
             weight = config.lexical_weight * self.lexical.coverage(readings) if mode == "hybrid" else 1.0
             rankings.append((positions.tolist(), weight))
             clock.lap("lexical")
+        if mode == "hybrid" and config.sentence_weight:
+            pool = {p for positions, _ in rankings for p in positions}
+            rankings.append((self._by_best_sentence(query, pool), config.sentence_weight))  # timed with the fusion
         fused = reciprocal_rank_fusion(rankings, config.rrf_k)
         if not question.asks_for("source"):
             fused = {p: score * config.reference_weight if self._is_reference[p] else score
@@ -677,6 +680,19 @@ class Index:
         ]
         clock.lap("fusion")
         return hits
+
+    def _by_best_sentence(self, query: np.ndarray, positions: set[int]) -> list[int]:
+        """These chunk positions, ranked by their sentence closest to the query (read within its
+        passage): a passage of several topics embeds further from a question than its answer does."""
+        rows = [row for p in positions for row in self._sentence_rows.get(p, [])]
+        if not rows:
+            return []
+        similarities = self.context_vectors[rows] @ query
+        best: dict[int, float] = {}
+        for row, similarity in zip(rows, similarities.tolist()):
+            p = int(self.sentence_spans[row, 0])
+            best[p] = max(best.get(p, -1.0), similarity)
+        return sorted(best, key=lambda p: (-best[p], p))
 
     def sentences(self, question: Question, hits: list[Hit]) -> list[Sentence]:
         """Every sentence of the hits' chunks, with its cosine similarity to the question,

@@ -98,6 +98,11 @@ class Config:
         0.5, "Weight of reference-list entries in the fusion unless the question asks for a source.",
         min=0.0,
     )
+    sentence_weight: float = _setting(
+        1.0, "Weight, in the fusion, of the candidates ranked by their sentence closest to the question "
+        "(chosen on the tune split).",
+        min=0.0,
+    )
     translations: int = _setting(
         0, "Arabic index terms a word in Latin letters that the index lacks is also searched and matched as: "
         "the ones the model places nearest to it (0: none). 3 lifts English hit@5 on tune but not the "

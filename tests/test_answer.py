@@ -51,9 +51,10 @@ def test_an_equipment_question_answered_without_designators_keeps_its_answer(que
 
 
 @pytest.mark.parametrize("question", ["How many Su-35 jets did China buy?", "كم عدد طائرات Su-35 التي اشترتها الصين؟",
-                                      "How many S-400 systems did Russia deliver?"])
+                                      "How many S-400 systems did Russia deliver?", "What did the Su-35 deal cost?",
+                                      "ما سعر طائرات سوخوي Su-35 التي اشترتها الصين؟"])
 def test_a_count_the_article_never_gives_is_not_answered(question, loaded_index, session_config):
-    # The S-400 sentence is about the question, but gives no count.
+    # The Su-35 and S-400 sentences are about the question, but give no count or price.
     result = answer(question, loaded_index, session_config)
     assert result.abstained and result.quotes == ()
 

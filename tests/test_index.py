@@ -95,6 +95,19 @@ def test_a_named_country_reads_as_its_name_in_the_other_language(question, term,
     assert other in read_as[term]
 
 
+@pytest.mark.parametrize("question", ["Which arms did Moscow supply to Beijing?", "what weapons has russia sold to china",
+                                      "what military hardware did china get from russia"])
+def test_a_passage_ranks_by_its_sentence_that_answers(question, loaded_index):
+    # The Su-35 / S-400 passage covers more than the sale, so as a whole it embeds further from
+    # the question than its one sentence does.
+    def rank(index):
+        hits = index.search(read(question), k=10)
+        return next((h.rank for h in hits if S400_SENTENCE in h.chunk.text), 11)
+
+    assert rank(loaded_index) <= 3
+    assert rank(loaded_index) < rank(with_settings(loaded_index, sentence_weight=0.0))
+
+
 def test_references_rank_when_a_source_is_asked_for(loaded_index):
     hits = loaded_index.search(read("Which source reported that China bought D-30 engines?"), k=3)
     assert any(h.chunk.kind == "reference" and h.chunk.footnotes == (5,) for h in hits)

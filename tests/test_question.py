@@ -132,3 +132,13 @@ def test_a_name_meets_its_spelling_in_the_other_script(latin, arabic):
 @pytest.mark.parametrize(("latin", "arabic"), [("navy", "انفا"), ("okean", "يكون"), ("china", "الصين")])
 def test_different_words_do_not_meet(latin, arabic):
     assert spelling_key(latin) != spelling_key(tokenize(arabic)[0])
+
+
+@pytest.mark.parametrize(("question", "count"), [
+    ("What did China pay, what was the price of the S-400?", True), ("ما هو سعر منظومة S-400؟", True),
+    ("كم تكلفة الصفقة؟", True), ("What share of Russian exports goes to China?", True),
+    ("What does the article say about the price of cooperation?", True),
+    ("هل ثمّنت روسيا موقف الصين؟", False), ("What does Russia sell to China?", False),
+])
+def test_a_question_asking_a_price_or_share_asks_for_a_count(question, count):
+    assert analyse(question, CONFIG).asks_for("count") is count
