@@ -338,6 +338,10 @@ def launch(demo: gr.Blocks, config: Config, open_browser: bool = False) -> str:
             server_name=config.host, server_port=config.port, share=False, inbrowser=open_browser, quiet=True,
             prevent_thread_lock=True, state_session_capacity=config.sessions,
             ssr_mode=False, num_workers=0,  # no Node proxy and no file workers in front of the guard
+            # Gradio's run history copies every exchange, with the whole conversation, into the browser's
+            # localStorage (up to 100 runs), rewriting it all with each reply: a visitor's questions would
+            # stay on the machine, and the rewrite grows with the conversation.
+            run_history=False,
             app_kwargs={"middleware": [Middleware(Guard)]},
             blocked_paths=[get_upload_folder()],  # files uploaded before the guard are not served back
         )

@@ -96,6 +96,13 @@ def test_typed_markup_is_shown_as_text(page):
     assert page.dialogs == []
 
 
+def test_the_conversation_is_not_kept_in_the_browser(page):
+    # Gradio's run history would copy each exchange, with the whole conversation, into localStorage.
+    ask(page, ENGLISH_QUESTION)
+    stored = page.evaluate("() => Object.keys(localStorage).map(key => key + ' ' + localStorage.getItem(key)).join(' ')")
+    assert ENGLISH_QUESTION not in stored and "gradio:run-history:v2" not in stored
+
+
 def test_arabic_and_english_exchanges(page):
     """The two languages side by side, each in its own direction; saved as the screenshot when asked."""
     _, arabic = ask(page, ARABIC_QUESTION)
