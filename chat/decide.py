@@ -21,6 +21,12 @@ from iqtibas.records import Chunk, Hit, Question, Quote, Sentence
 Readings = tuple[tuple[str, ...], ...]
 
 
+@lru_cache(maxsize=4096)
+def _terms_of(text: str) -> frozenset[str]:
+    """A sentence's search terms, read once: the same sentences come back for question after question."""
+    return frozenset(tokenize(text))
+
+
 def candidates(question: Question, sentences: list[Sentence], hits: list[Hit]) -> tuple[list[Sentence], bool]:
     """The sentences that may answer, and whether they were chosen because they name what a
     name-only question names ("What is AUKUS?", "من هو شويغو؟"), however weakly a bare name embeds.
@@ -30,9 +36,9 @@ def candidates(question: Question, sentences: list[Sentence], hits: list[Hit]) -
     kinds = {hit.chunk.id: hit.chunk.kind for hit in hits}
     found = [s for s in sentences if question.asks_for("source") or kinds[s.chunk_id] != "reference"]
     if question.names:
-        naming = [s for s in found if set(question.names) & set(tokenize(s.text))]
+        naming = [s for s in found if set(question.names) & _terms_of(s.text)]
     elif question.defined:
-        naming = [s for s in found if set(question.defined) <= set(tokenize(s.text))]
+        naming = [s for s in found if set(question.defined) <= _terms_of(s.text)]
     else:
         naming = []
     return (naming, True) if naming else (found, False)
@@ -57,7 +63,7 @@ def _overlap(readings: Readings, text: str) -> float:
     """Share of the question's terms the text holds in some reading."""
     if not readings:
         return 0.0
-    held = set(tokenize(text))
+    held = _terms_of(text)
     return sum(not held.isdisjoint(reading) for reading in readings) / len(readings)
 
 
