@@ -70,8 +70,8 @@ SEND_LABEL = "Ask · اسأل"
 EXAMPLES_LABEL = "Examples · أمثلة"
 CHAT_MAX_HEIGHT = 1100  # pixels: the chat grows to show an Arabic and an English exchange, then scrolls
 CONCURRENCY_GROUP = "answer"  # the chat and the API share one limit on questions answered at once
-# glibc keeps freed memory for reuse instead of returning it (`make bench`: loading the model and the
-# index leaves about 340 MB so held); the page gives it back at launch, and whenever it falls idle.
+# glibc keeps freed memory for reuse instead of returning it (loading the model and the index leaves
+# much of it so held); the page gives it back at launch, and whenever it falls idle.
 IDLE_TRIM_SECONDS = 5.0
 
 EXAMPLES = [

@@ -106,10 +106,10 @@ class LexicalIndex:
         nearest = np.argsort(-similarities, kind="stable")[:count]
         return [self.arabic_terms[i] for i in nearest if similarities[i] >= min_similarity]
 
-    def readings(self, terms: tuple[str, ...], translated: dict[str, list[str]]) -> tuple[tuple[str, ...], ...]:
-        """Per term, the index terms it may be written as: itself, its other-script spellings and,
-        for a Latin word, the ``translated`` Arabic terms."""
-        return tuple(tuple(dict.fromkeys((term, *self.across_scripts(term), *translated.get(term, ()))))
+    def readings(self, terms: tuple[str, ...], also: dict[str, list[str]]) -> tuple[tuple[str, ...], ...]:
+        """Per term, the index terms it may be written as: itself, its other-script spellings and
+        what ``also`` gives for it (a Latin word's Arabic translations, a name's other spellings)."""
+        return tuple(tuple(dict.fromkeys((term, *self.across_scripts(term), *also.get(term, ()))))
                      for term in terms)
 
     def coverage(self, readings: tuple[tuple[str, ...], ...]) -> float:

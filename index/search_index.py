@@ -626,15 +626,15 @@ class Index:
         config = self.config
         words = self.lexical.untranslated(question.terms) if config.translations else []
         vectors = self._query_vector.many([question.cleaned, *words])[1:]
-        translated = {word: self.lexical.translations(vector, config.translations, config.translation_similarity)
-                      for word, vector in zip(words, vectors)}
+        also = {word: self.lexical.translations(vector, config.translations, config.translation_similarity)
+                for word, vector in zip(words, vectors)}
         # A term of one spelling of what the question names also reads as its other spellings ("china": صين).
         for mention in question.mentions:
-            others = [term for spelling in mention.spellings for term in spelling]
             for spelling in mention.spellings:
+                others = [term for other in mention.spellings if other != spelling for term in other]
                 for term in spelling:
-                    translated.setdefault(term, []).extend(t for t in others if t not in spelling)
-        return self.lexical.readings(question.terms, translated)
+                    also.setdefault(term, []).extend(others)
+        return self.lexical.readings(question.terms, also)
 
     def search(self, question: Question, k: int | None = None, mode: str = "hybrid",
                timing: dict[str, float] | None = None) -> list[Hit]:
@@ -643,8 +643,9 @@ class Index:
         Dense and lexical rankings, and (hybrid) their candidates ranked by their closest sentence,
         are fused by reciprocal rank; the lexical one counts only as far as the question's terms
         occur in the index (an English question shares only names with an Arabic body), and
-        reference-list entries are down-weighted unless the question asks for a source. ``timing``, when given, receives the milliseconds spent
-        embedding the question, searching each side and fusing.
+        reference-list entries are down-weighted unless the question asks for a source.
+        ``timing``, when given, receives the milliseconds spent embedding the question, searching
+        each side and fusing.
         """
         if mode not in SEARCH_MODES:
             raise IqtibasError(f"search mode must be one of {', '.join(SEARCH_MODES)}, not {mode!r}")

@@ -105,8 +105,8 @@ class Config:
     )
     translations: int = _setting(
         0, "Arabic index terms a word in Latin letters that the index lacks is also searched and matched as: "
-        "the ones the model places nearest to it (0: none). 3 lifts English hit@5 on tune but not the "
-        "answers, and embedding the words doubles an English question's answer time (the README gives the figures).",
+        "the ones the model places nearest to it (0: none, the default: each such word is embedded too, "
+        "which slows an English answer, and the answers did not improve; the README gives the figures).",
         min=0,
     )
     translation_similarity: float = _setting(
@@ -164,8 +164,8 @@ class Config:
     concurrency: int = _setting(2, "Questions answered at once by the chat page's queue.", min=1)
     batch_questions: int = _setting(
         8, "Most questions to /ask waiting in the chat page's queue that are embedded together, in one pass "
-        "(1: each on its own; `make bench`: 8 answers 1.4–1.7 times as many questions a second as 1 with "
-        "20 clients).", min=1,
+        "(1: each on its own; one pass costs less per question than one each, docs/bench gives the figures).",
+        min=1,
     )
     sessions: int = _setting(
         500,
