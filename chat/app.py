@@ -251,8 +251,11 @@ def build_app(index: Index, config: Config) -> gr.Blocks:
             with gr.Column(scale=2):
                 sources = gr.HTML(sources_placeholder_html(), label=SOURCES_LABEL, show_label=True,
                                   container=True, padding=True, js_on_load=None, elem_id="sources")
+        # Only the chat shows that a reply is coming: the question stays readable in its box, and the
+        # sources panel is not dimmed. Three animated trackers also took the CPU the answer needs.
         gr.on([box.submit, send.click], chat, inputs=[box, chatbot], outputs=[box, chatbot, sources],
-              api_name="chat", concurrency_limit=config.concurrency, concurrency_id=CONCURRENCY_GROUP)
+              show_progress_on=[chatbot], api_name="chat", concurrency_limit=config.concurrency,
+              concurrency_id=CONCURRENCY_GROUP)
         if config.batch_questions > 1:
             gr.api(ask_together, api_name="ask", batch=True, max_batch_size=config.batch_questions,
                    concurrency_limit=config.concurrency, concurrency_id=CONCURRENCY_GROUP)
