@@ -10,6 +10,7 @@ from iqtibas.chat.decide import (
     confidence,
     gives_asked_values,
     level,
+    named_footnote_quotes,
     reference_quotes,
     sentence_score,
     signals,
@@ -51,6 +52,9 @@ def answer(text: str, index: Index, config: Config) -> Answer:
     # cannot be answered from it, however close its nearest sentence.
     blocked = bool(unknown_mentions(question, index)) or not gives_asked_values(question, quotes)
     answered = level(confident, blocked, naming, config)
+    if question.footnotes:  # "what is reference 5?" is answered by that entry, or not at all
+        quotes = named_footnote_quotes(question, index)
+        answered = "quote" if quotes else "none"
     if answered != "quote":
         quotes = ()
     footnotes = _footnotes(quotes, index)

@@ -15,7 +15,7 @@ from importlib import resources
 from iqtibas.config import Config
 from iqtibas.index import Index
 from iqtibas.question import designators, marker_numbers, tokenize, values_given
-from iqtibas.records import Chunk, Hit, Question, Quote, Sentence
+from iqtibas.records import Chunk, Footnote, Hit, Question, Quote, Sentence
 
 # Per question term, the index terms it may be written as (Index.readings).
 Readings = tuple[tuple[str, ...], ...]
@@ -179,6 +179,18 @@ def reference_quotes(quotes: tuple[Quote, ...], index: Index) -> tuple[Quote, ..
             footnote = index.footnote(quote.article, number)
             if footnote is not None and (footnote.article, footnote.start) not in quoted:
                 quoted.add((footnote.article, footnote.start))
-                entries.append(Quote(footnote.text, f"{footnote.article}:ref{number:02d}", footnote.article,
-                                     footnote.start, footnote.end, quote.score, (number,)))
+                entries.append(_entry_quote(footnote, quote.score))
     return tuple(entries)
+
+
+def named_footnote_quotes(question: Question, index: Index) -> tuple[Quote, ...]:
+    """For a question naming footnotes by number ("what is reference 5?"): those reference-list
+    entries, in every article that has them."""
+    return tuple(_entry_quote(footnote, 1.0) for number in question.footnotes
+                 for footnote in index.footnotes_numbered(number))
+
+
+def _entry_quote(footnote: Footnote, score: float) -> Quote:
+    """A reference-list entry quoted whole: it is itself footnote number N."""
+    return Quote(footnote.text, f"{footnote.article}:ref{footnote.number:02d}", footnote.article,
+                 footnote.start, footnote.end, score, (footnote.number,))

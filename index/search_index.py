@@ -718,6 +718,10 @@ class Index:
     def footnote(self, article: str, number: int) -> Footnote | None:
         return self.footnotes.get((article, number))
 
+    def footnotes_numbered(self, number: int) -> list[Footnote]:
+        """Every article's reference-list entry numbered ``number``, in article order."""
+        return [self.footnotes[key] for key in sorted(self.footnotes) if key[1] == number]
+
     def info(self) -> dict:
         """The manifest, plus where the folder is."""
         return {"path": str(self.path) if self.path else None, **self.manifest}

@@ -128,6 +128,7 @@ class Question:
     (AUKUS, S-400); ``defined`` those of X in an Arabic "who/what is X?". ``asks`` says what
     it asks for ("count", "date", "equipment", "source"); ``designators``, ``counts`` and
     ``dates`` are the values of those kinds it already holds, which an answer must add to.
+    ``footnotes`` are the footnote numbers it names ("reference 5", "المرجع رقم 5", "[5]").
     """
 
     text: str  # as asked
@@ -141,6 +142,7 @@ class Question:
     counts: tuple[str, ...] = ()
     dates: tuple[str, ...] = ()
     mentions: tuple[Mention, ...] = ()
+    footnotes: tuple[int, ...] = ()
 
     def asks_for(self, kind: str) -> bool:
         return kind in self.asks

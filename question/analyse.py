@@ -76,6 +76,13 @@ ASKS_FOR_SOURCE = _folded(
     r"|publications?|newspapers?|journals?|outlets?)\b"
     r"|مصدر|مصادر|مرجع|مراجع|حاشي|هامش|نشر|صحيف|نقلت|استشهد"
 )
+# A question naming a footnote by its number ("what is reference 5?", "المرجع رقم 5", "[5]") asks
+# for that entry of the reference list. Up to three digits, so that a year is not read as one.
+NAMES_FOOTNOTE = _folded(
+    r"\b(?:references?|refs?|sources?|footnotes?|citations?)\s*(?:no\.?|number|#)?\s*\[?(\d{1,3})\]?(?!\d)"
+    r"|(?:المرجع|مرجع|المصدر|مصدر|الحاشية|حاشية|الهامش|هامش)\s*(?:رقم)?\s*\[?(\d{1,3})\]?(?!\d)"
+    r"|\[(\d{1,3})\]"
+)
 ASKS = (("count", ASKS_FOR_COUNT), ("date", ASKS_FOR_DATE), ("equipment", ASKS_FOR_EQUIPMENT),
         ("source", ASKS_FOR_SOURCE))
 # "Who is X?" / "What is X?" in Arabic, X of one to three words.
@@ -115,6 +122,7 @@ def analyse(text: str, config: Config) -> Question:
         counts=tuple(sorted(counts(cleaned))),
         dates=tuple(sorted(dates(cleaned))),
         mentions=_mentions(terms, cleaned),
+        footnotes=tuple(sorted({int(n) for match in NAMES_FOOTNOTE.findall(folded) for n in match if n})),
     )
 
 

@@ -83,6 +83,22 @@ def test_a_date_a_reference_entry_gives_is_quoted(loaded_index, session_config):
     assert any("September 18, 2024" in q.text for q in result.quotes)
 
 
+@pytest.mark.parametrize(("question", "number", "title"), [
+    ("what is reference 4", 4, "The Growing Significance of China-Russia Defense Cooperation"),
+    ("المرجع رقم 5 بيقول إيش؟", 5, "China buys 463 D30 engines"),
+])
+def test_a_question_naming_a_footnote_quotes_that_entry(question, number, title, loaded_index, session_config):
+    result = answer(question, loaded_index, session_config)
+    assert result.level == "quote"
+    assert [q.footnotes for q in result.quotes] == [(number,)]
+    assert title in result.quotes[0].text
+
+
+def test_a_footnote_the_article_does_not_have_is_not_quoted(loaded_index, session_config):
+    result = answer("what does reference 99 say?", loaded_index, session_config)
+    assert result.level == "none" and result.quotes == ()
+
+
 @pytest.mark.parametrize("question", ["How many days did the Okean 2024 exercise last?", "كم يوما استمرت مناورات أوكين 2024؟"])
 def test_a_count_the_article_gives_is_quoted(question, loaded_index, session_config):
     result = answer(question, loaded_index, session_config)

@@ -142,3 +142,13 @@ def test_different_words_do_not_meet(latin, arabic):
 ])
 def test_a_question_asking_a_price_or_share_asks_for_a_count(question, count):
     assert analyse(question, CONFIG).asks_for("count") is count
+
+
+@pytest.mark.parametrize(("question", "numbers"), [
+    ("whats the title of reference 5", (5,)), ("المرجع رقم 5 بيقول إيش؟", (5,)), ("ما هو المصدر ٤؟", (4,)),
+    ("what is [4] and [6]?", (4, 6)), ("footnote #12", (12,)),
+    ("Which sources from 2022 does it cite?", ()), ("Which source backs the S-400 claim?", ()),
+    ("ما مصدر خبر 2019؟", ()),
+])
+def test_a_question_naming_a_footnote_by_number_reads_the_number(question, numbers):
+    assert analyse(question, CONFIG).footnotes == numbers
