@@ -132,7 +132,8 @@ class Question:
     """
 
     text: str  # as asked
-    cleaned: str  # as search reads it: visible characters, no tashkeel, white space folded
+    cleaned: str  # as search reads it: visible characters, no tashkeel, white space folded, and an
+    # English question typed in lower case given its capitals back (written_with_capitals)
     language: str  # "ar" or "en"
     terms: tuple[str, ...]
     names: tuple[str, ...] = ()

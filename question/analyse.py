@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from iqtibas.config import Config
-from iqtibas.question.countries import countries_in, name_terms
+from iqtibas.question.countries import capitalise_countries, countries_in, name_terms
 from iqtibas.question.sentences import MARKER
 from iqtibas.question.text import (
     ARABIC_WORD,
@@ -105,6 +105,9 @@ def analyse(text: str, config: Config) -> Question:
         raise IqtibasError(
             f"the question is {len(cleaned)} characters long; the limit is {config.max_question_chars}: ask it shorter"
         )
+    language = detect_language(cleaned)
+    if language == "en" and cleaned == cleaned.lower():
+        cleaned = written_with_capitals(cleaned)
     terms = tokenize(cleaned)
     folded = cleaned.translate(LETTER_FOLDS)
     names = _named_terms(cleaned)
@@ -112,7 +115,7 @@ def analyse(text: str, config: Config) -> Question:
     return Question(
         text=text,
         cleaned=cleaned,
-        language=detect_language(cleaned),
+        language=language,
         terms=tuple(terms),
         # A question that only names something ("What is AUKUS?") is answered by what names it.
         names=tuple(sorted(names)) if names and set(terms) - FRAME_TERMS <= names else (),
@@ -135,6 +138,14 @@ def detect_language(text: str) -> str:
     english = sum(1 for word in LATIN_TOKEN.findall(text)
                   if LATIN_WORD.search(word) and not LATIN_NAME.search(word))
     return "ar" if arabic and arabic >= english else "en"
+
+
+def written_with_capitals(text: str) -> str:
+    """An English question typed all in lower case, with the capitals English writes: its first
+    letter and the countries it names. The embedding model is cased, and reads "russia" less
+    surely than "Russia"."""
+    text = capitalise_countries(text)
+    return text[:1].upper() + text[1:]
 
 
 def written_language(text: str) -> str | None:

@@ -26,6 +26,7 @@ class Gazetteer:
     english_names: re.Pattern  # any English name, as written
     lowercase_names: re.Pattern  # any English name, in lower case
     name_terms: dict[str, tuple[tuple[str, ...], ...]]  # code -> search terms of its Arabic and English names
+    capitalised: dict[str, str]  # English name in lower case -> as written
     longest: int  # most search terms in an Arabic name
 
 
@@ -45,6 +46,7 @@ def gazetteer() -> Gazetteer:
         english_names=re.compile(alternatives),
         lowercase_names=re.compile(alternatives.lower()),
         name_terms=name_terms,
+        capitalised={english[c].lower(): english[c] for c in codes},
         longest=max(len(terms) for terms in by_arabic_terms),
     )
 
@@ -63,6 +65,13 @@ def countries_in(text: str) -> set[str]:
     }
     english = names.lowercase_names if text == text.lower() else names.english_names
     return found | {names.by_english_name[name] for name in english.findall(text)}
+
+
+def capitalise_countries(text: str) -> str:
+    """A text typed in lower case with the countries it names written as English writes them
+    ("why does russia rely on china" -> "why does Russia rely on China")."""
+    names = gazetteer()
+    return names.lowercase_names.sub(lambda m: names.capitalised[m.group(1)] + m.group(0)[len(m.group(1)):], text)
 
 
 def name_terms(code: str) -> tuple[tuple[str, ...], ...]:

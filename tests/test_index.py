@@ -95,8 +95,8 @@ def test_a_named_country_reads_as_its_name_in_the_other_language(question, term,
     assert other in read_as[term]
 
 
-@pytest.mark.parametrize("question", ["Which arms did Moscow supply to Beijing?", "what weapons has russia sold to china",
-                                      "what military hardware did china get from russia"])
+@pytest.mark.parametrize("question", ["Which arms did Moscow supply to Beijing?", "which advanced russian arms went to china",
+                                      "which russian weapons does china have"])
 def test_a_passage_ranks_by_its_sentence_that_answers(question, loaded_index):
     # The Su-35 / S-400 passage covers more than the sale, so as a whole it embeds further from
     # the question than its one sentence does.

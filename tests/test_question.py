@@ -152,3 +152,13 @@ def test_a_question_asking_a_price_or_share_asks_for_a_count(question, count):
 ])
 def test_a_question_naming_a_footnote_by_number_reads_the_number(question, numbers):
     assert analyse(question, CONFIG).footnotes == numbers
+
+
+@pytest.mark.parametrize(("question", "read"), [
+    ("why does russia want to rely less on china", "Why does Russia want to rely less on China"),
+    ("what about india's and the united states' role", "What about India's and the United States' role"),
+    ("Why does russia rely on China?", "Why does russia rely on China?"),  # typed with capitals: left as typed
+    ("ما موقف الصين؟", "ما موقف الصين؟"),
+])
+def test_an_english_question_typed_in_lower_case_is_read_with_its_capitals(question, read):
+    assert analyse(question, CONFIG).cleaned == read
