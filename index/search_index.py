@@ -453,6 +453,11 @@ class Index:
         self.path: Path | None = None
         self._is_reference = np.array([c.kind == "reference" for c in chunks])
         self._positions = {c.id: p for p, c in enumerate(chunks)}
+        self._entries: dict[int, list[int]] = {}  # footnote number -> positions of the entries so numbered
+        for p, c in enumerate(chunks):
+            if c.kind == "reference":
+                for number in c.footnotes:
+                    self._entries.setdefault(number, []).append(p)
         self._sentence_rows = {}
         for row, position in enumerate(sentences[:, 0]):
             self._sentence_rows.setdefault(int(position), []).append(row)
@@ -643,7 +648,8 @@ class Index:
         Dense and lexical rankings, and (hybrid) their candidates ranked by their closest sentence,
         are fused by reciprocal rank; the lexical one counts only as far as the question's terms
         occur in the index (an English question shares only names with an Arabic body), and
-        reference-list entries are down-weighted unless the question asks for a source.
+        reference-list entries are down-weighted unless the question asks for a source; an entry the
+        question names by its number comes first.
         ``timing``, when given, receives the milliseconds spent embedding the question, searching
         each side and fusing.
         """
@@ -674,7 +680,13 @@ class Index:
         if not question.asks_for("source"):
             fused = {p: score * config.reference_weight if self._is_reference[p] else score
                      for p, score in fused.items()}
-        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[: k or config.k]
+        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+        # A footnote the question names by number ("reference 5") is the entry it asks for: first.
+        named = list(dict.fromkeys(p for number in question.footnotes for p in self._entries.get(number, [])))
+        if named:
+            top = ranked[0][1] if ranked else 0.0
+            ranked = [(p, top) for p in named] + [(p, score) for p, score in ranked if p not in named]
+        ranked = ranked[: k or config.k]
         hits = [
             Hit(self.chunks[p], score, rank, dense_scores.get(p), lexical_scores.get(p))
             for rank, (p, score) in enumerate(ranked, start=1)

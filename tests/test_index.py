@@ -113,6 +113,12 @@ def test_references_rank_when_a_source_is_asked_for(loaded_index):
     assert any(h.chunk.kind == "reference" and h.chunk.footnotes == (5,) for h in hits)
 
 
+@pytest.mark.parametrize(("question", "number"), [("tell me about reference 7 please", 7), ("what is [13]", 13)])
+def test_a_footnote_named_by_its_number_ranks_its_entry_first(question, number, loaded_index):
+    first = loaded_index.search(read(question), k=3)[0].chunk
+    assert (first.kind, first.footnotes) == ("reference", (number,))
+
+
 def test_sentences_are_verbatim_and_scored(loaded_index, articles):
     question = "ما هي الأسلحة الروسية التي بيعت للصين؟"
     sentences = loaded_index.sentences(read(question), loaded_index.search(read(question)))
