@@ -8,6 +8,9 @@ them) dropped, so the two meet: ``skeleton("shoigu") == skeleton("شويغو")``
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 from iqtibas.question.text import ARABIC_LETTER
 
 # Latin letter groups, longest first, and the class each is written as.
@@ -18,6 +21,9 @@ LATIN_GROUPS = (
     ("z", "Z"), ("k", "K"), ("q", "K"), ("g", "G"), ("j", "J"), ("h", "H"), ("l", "L"), ("m", "M"),
     ("n", "N"), ("r", "R"),
 )
+# The groups in that order: at each place the first that matches is read, anything else skipped.
+LATIN_GROUP = re.compile("|".join(group for group, _ in LATIN_GROUPS))
+LATIN_CLASSES = dict(LATIN_GROUPS)
 # Arabic consonants and their classes; alef, waw, ya, alef maqsura, ta marbuta, ain and the
 # hamzas are read as vowels, as transliteration writes them.
 ARABIC_CLASSES = {
@@ -32,6 +38,7 @@ ARABIC_OPENINGS = {"ا": "A", "ع": "A", "و": "W", "ي": "Y", "ى": "Y"}
 MIN_NAME_LETTERS = 4
 
 
+@lru_cache(maxsize=8192)  # the same words come back in question after question
 def spelling_key(word: str) -> tuple[str, str] | None:
     """What two spellings of one name share: how it opens (a vowel, w, y, or a consonant: ""),
     and its consonant skeleton; None for a word too short to tell apart so ("Xi", "Su")."""
@@ -50,16 +57,7 @@ def skeleton(word: str) -> str:
     if ARABIC_LETTER.search(word):
         word = word[:-1] if word.endswith("ه") else word  # a ta marbuta, folded to ha by search
         return "".join(ARABIC_CLASSES.get(letter, "") for letter in word)
-    classes, position = [], 0
-    while position < len(word):
-        for group, letter_class in LATIN_GROUPS:
-            if word.startswith(group, position):
-                classes.append(letter_class)
-                position += len(group)
-                break
-        else:
-            position += 1  # a vowel, a digit or a sign
-    return "".join(classes)
+    return "".join(LATIN_CLASSES[group] for group in LATIN_GROUP.findall(word))  # vowels, digits, signs skipped
 
 
 def is_arabic_term(term: str) -> bool:
