@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from iqtibas.chat.decide import (
+    article_part_quotes,
     candidates,
     choose_quotes,
     confidence,
@@ -38,7 +39,7 @@ def answer(text: str, index: Index, config: Config) -> Answer:
     searched = time.perf_counter()
     by_chunk = {hit.chunk.id: hit for hit in hits}
     readings = index.readings(question)
-    found, naming = candidates(question, index.sentences(question, hits), hits)
+    found, naming = candidates(question, index.sentences(question, hits), hits, readings)
     scored = sorted(
         ((sentence_score(s, by_chunk[s.chunk_id], question, readings, config), s) for s in found),
         key=lambda pair: -pair[0],
@@ -50,11 +51,14 @@ def answer(text: str, index: Index, config: Config) -> Answer:
     confident = confidence(values)
     # A question naming what the article never names, or asking a count or date no quote gives,
     # cannot be answered from it, however close its nearest sentence.
-    blocked = bool(unknown_mentions(question, index)) or not gives_asked_values(question, quotes)
-    answered = level(confident, blocked, naming, config)
+    rule = ("unknown name" if unknown_mentions(question, index)
+            else "" if gives_asked_values(question, quotes) else "value not given")
+    answered = level(confident, bool(rule), naming, config)
     if question.footnotes:  # "what is reference 5?" is answered by that entry, or not at all
-        quotes = named_footnote_quotes(question, index)
+        quotes, rule = named_footnote_quotes(question, index), "footnote number"
         answered = "quote" if quotes else "none"
+    elif parts := article_part_quotes(question, index):  # "who wrote this?": the author's bio
+        quotes, answered, rule = parts, "quote", "article part"
     if answered != "quote":
         quotes = ()
     footnotes = _footnotes(quotes, index)
@@ -63,6 +67,8 @@ def answer(text: str, index: Index, config: Config) -> Answer:
         # The closest passage is the one holding the best sentence, shown first.
         closest = scored[0][1].chunk_id
         passages = tuple(sorted(passages, key=lambda p: p.chunk_id != closest))
+    else:  # the passages a quote comes from, first
+        passages = tuple(sorted(passages, key=lambda p: not p.highlights))
     done = time.perf_counter()
     return Answer(
         question=text,
@@ -81,6 +87,7 @@ def answer(text: str, index: Index, config: Config) -> Answer:
         score=round(confident, 4),
         level=answered,
         signals={name: round(value, 4) for name, value in values.items()},
+        decided_by=rule,
     )
 
 

@@ -27,18 +27,23 @@ def _terms_of(text: str) -> frozenset[str]:
     return frozenset(tokenize(text))
 
 
-def candidates(question: Question, sentences: list[Sentence], hits: list[Hit]) -> tuple[list[Sentence], bool]:
+def candidates(question: Question, sentences: list[Sentence], hits: list[Hit],
+               readings: Readings) -> tuple[list[Sentence], bool]:
     """The sentences that may answer, and whether they were chosen because they name what a
-    name-only question names ("What is AUKUS?", "من هو شويغو؟"), however weakly a bare name embeds.
+    name-only question names ("What is AUKUS?", "من هو شويغو؟"), in some reading of each term
+    (``Index.readings``: "vostok" is فوستوك), however weakly a bare name embeds.
 
     A reference-list entry is a candidate only when the question asks for a source.
     """
     kinds = {hit.chunk.id: hit.chunk.kind for hit in hits}
     found = [s for s in sentences if question.asks_for("source") or kinds[s.chunk_id] != "reference"]
+    read_as = {reading[0]: frozenset(reading) for reading in readings}
     if question.names:
-        naming = [s for s in found if set(question.names) & _terms_of(s.text)]
+        naming = [s for s in found if any(not _terms_of(s.text).isdisjoint(read_as.get(name, {name}))
+                                          for name in question.names)]
     elif question.defined:
-        naming = [s for s in found if set(question.defined) <= _terms_of(s.text)]
+        naming = [s for s in found if all(not _terms_of(s.text).isdisjoint(read_as.get(term, {term}))
+                                          for term in question.defined)]
     else:
         naming = []
     return (naming, True) if naming else (found, False)
@@ -188,6 +193,21 @@ def named_footnote_quotes(question: Question, index: Index) -> tuple[Quote, ...]
     entries, in every article that has them."""
     return tuple(_entry_quote(footnote, 1.0) for number in question.footnotes
                  for footnote in index.footnotes_numbered(number))
+
+
+# What a question about the article itself asks for, and the kind of chunk that gives it.
+ARTICLE_PARTS = {"title": "title", "author": "bio"}
+
+
+def article_part_quotes(question: Question, index: Index) -> tuple[Quote, ...]:
+    """For a question asking only the article's title or author: each article's title, or the
+    opening sentence of its author's bio."""
+    kinds = [kind for asked, kind in ARTICLE_PARTS.items() if question.asks_for(asked)]
+    return tuple(
+        Quote(chunk.text[start - chunk.start:end - chunk.start], chunk.id, chunk.article, start, end, 1.0,
+              marker_numbers(chunk.text[start - chunk.start:end - chunk.start]))
+        for kind in kinds for chunk, start, end in index.opening_sentences(kind)
+    )
 
 
 def _entry_quote(footnote: Footnote, score: float) -> Quote:

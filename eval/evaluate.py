@@ -57,6 +57,7 @@ def _answer_outcome(pair: Pair, result: Answer) -> dict:
     outcome = {
         "abstained": result.abstained,
         "level": result.level,
+        "decided_by": result.decided_by,
         "score": result.score,
         "signals": result.signals,
         "latency_ms": result.timing_ms["total"],

@@ -727,6 +727,18 @@ class Index:
         ``across_scripts``, also as another script spells them (see LexicalIndex.knows)."""
         return self.lexical.has_all(terms, across_scripts)
 
+    def opening_sentences(self, kind: str) -> list[tuple[Chunk, int, int]]:
+        """Per article, the first sentence of its first chunk of ``kind`` ("title", "bio"), as
+        (chunk, start, end) in article offsets."""
+        found, seen = [], set()
+        for p, chunk in enumerate(self.chunks):
+            rows = self._sentence_rows.get(p)
+            if chunk.kind == kind and chunk.article not in seen and rows:
+                seen.add(chunk.article)
+                _, start, end = (int(v) for v in self.sentence_spans[rows[0]])
+                found.append((chunk, start, end))
+        return found
+
     def footnote(self, article: str, number: int) -> Footnote | None:
         return self.footnotes.get((article, number))
 

@@ -146,7 +146,7 @@ class Config:
         min=0.0, max=1.0,
     )
     related_answer: float = _setting(
-        0.3, "Confidence from which, below confident_answer, the bot says the article does not answer directly "
+        0.2, "Confidence from which, below confident_answer, the bot says the article does not answer directly "
         "and shows the closest passage; below it, the article does not say.",
         min=0.0, max=1.0,
     )

@@ -125,8 +125,8 @@ class Question:
     """A question as iqtibas reads it; ``question.analyse`` is the only maker.
 
     ``terms`` are its search terms. ``names`` are the terms of the words it writes as names
-    (AUKUS, S-400); ``defined`` those of X in an Arabic "who/what is X?". ``asks`` says what
-    it asks for ("count", "date", "equipment", "source"); ``designators``, ``counts`` and
+    (AUKUS, S-400); ``defined`` those of X in "who/what is X?". ``asks`` says what
+    it asks for ("count", "date", "equipment", "source", and "title" or "author" of the article); ``designators``, ``counts`` and
     ``dates`` are the values of those kinds it already holds, which an answer must add to.
     ``footnotes`` are the footnote numbers it names ("reference 5", "المرجع رقم 5", "[5]").
     """
@@ -228,3 +228,6 @@ class Answer:
     score: float = 0.0  # confidence that the quote answers (0..1), compared with confident_answer
     level: str = "none"  # "quote" (confident), "related" (the closest passage, not a direct answer), "none"
     signals: dict[str, float] = field(default_factory=dict)  # what the confidence was computed from
+    # The rule that set the level instead of the confidence: "unknown name", "value not given",
+    # "footnote number" or "article part"; "" when the confidence did.
+    decided_by: str = ""

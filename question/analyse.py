@@ -46,10 +46,14 @@ ASKS_FOR_DATE = _folded(
 )
 NUMBER = re.compile(r"(?<![\w-])\d+(?:[.,]\d+)*(?![\w-])")
 YEAR = r"(?:1[5-9]|20)\d\d"
+# Arabic decades by their tens digit, 2 to 9: عشرينيات (the 1920s) … تسعينيات (the 1990s).
+DECADE_WORDS = {str(tens): stem + "ينيات" for tens, stem in enumerate(("عشر", "ثلاث", "أربع", "خمس", "ست", "سبع", "ثمان", "تسع"), start=2)}
+DECADE = re.compile(r"(?:1[5-9]|20)(\d)0s")
 DATE = re.compile(
     rf"(?<!\d){YEAR}(?:s)?(?!\d)"
     r"|\b(?:January|February|March|April|May|June|July|August|September|October|November|December)\b"
-    r"|(?:عشر|ثلاث|أربع|خمس|ست|سبع|ثمان|تسع)ينيات"
+    rf"|{'|'.join(DECADE_WORDS.values())}"
+    r"|(?:العقد|القرن)\s+(?:الأول|الثاني|الثالث|الرابع|الخامس|السادس|السابع|الثامن|التاسع|العاشر|الحادي|العشرين)"
     r"|يناير|فبراير|مارس|أبريل|إبريل|مايو|يونيو|يوليو|أغسطس|سبتمبر|أكتوبر|نوفمبر|ديسمبر"
 )
 NUMBER_WORDS = frozenset(tokenize(
@@ -85,11 +89,22 @@ NAMES_FOOTNOTE = _folded(
 )
 ASKS = (("count", ASKS_FOR_COUNT), ("date", ASKS_FOR_DATE), ("equipment", ASKS_FOR_EQUIPMENT),
         ("source", ASKS_FOR_SOURCE))
-# "Who is X?" / "What is X?" in Arabic, X of one to three words.
-ARABIC_DEFINITION = _folded(r"^\s*(?:من|مين|ما|شو|ايش|إيش|وش)\s*(?:هو|هي)\s+(\S+(?:\s+\S+){0,2}?)\s*[؟?]?\s*$")
+# "Who is X?" / "What is X?", X of one to three words: in Arabic, and in English as people type it
+# ("what is aukus", "whats the sco", "who was shoigu").
+DEFINITION = _folded(
+    r"^\s*(?:من|مين|ما|شو|ايش|إيش|وش)\s*(?:هو|هي)\s+(\S+(?:\s+\S+){0,2}?)\s*[؟?]?\s*$"
+    r"|^\s*(?:what|who)(?:\s+(?:is|are|was|were)|'s|’s|s)\s+(?:(?:the|an?)\s+)?(\S+(?:\s+\S+){0,2}?)\s*\??\s*$"
+)
+# A question asking only for the article's title ("what's the title of the article", "ما عنوان
+# المقال؟") or its author ("who wrote this", "مين كاتب المقال؟") is answered by the article's title
+# or its author's bio, whatever the model makes of the words: a question holding no other term.
+TITLE_TERMS = frozenset(tokenize("title titled headline called عنوان العنوان عنوانه"))
+AUTHOR_TERMS = frozenset(tokenize("author authors authored writer writers wrote كاتب الكاتب كاتبه مؤلف المؤلف كتب كتبه"))
+ARTICLE_TERMS = frozenset(tokenize("article piece paper essay text مقال المقال مقاله النص"))
+ASKS_WHO = _folded(r"^\s*(?:who|whos|who's|من|مين)\b")
 # Words that frame a question about the article rather than ask about something in it.
 FRAME_TERMS = frozenset(tokenize(
-    "article say says said tell me mention mentions mentioned write writes wrote written "
+    "article say says said tell me mention mentions mentioned write writes wrote written whats whos "
     "المقال يقول يذكر ذكر يقوله"
 ))
 
@@ -119,8 +134,8 @@ def analyse(text: str, config: Config) -> Question:
         terms=tuple(terms),
         # A question that only names something ("What is AUKUS?") is answered by what names it.
         names=tuple(sorted(names)) if names and set(terms) - FRAME_TERMS <= names else (),
-        defined=tuple(sorted(defined)) if defined and set(terms) <= defined else (),
-        asks=tuple(kind for kind, pattern in ASKS if pattern.search(folded)),
+        defined=tuple(sorted(defined)) if defined and set(terms) - FRAME_TERMS <= defined else (),
+        asks=tuple(kind for kind, pattern in ASKS if pattern.search(folded)) + _about_article(terms, folded),
         designators=tuple(sorted(designators(cleaned))),
         counts=tuple(sorted(counts(cleaned))),
         dates=tuple(sorted(dates(cleaned))),
@@ -163,21 +178,39 @@ def _named_terms(text: str) -> set[str]:
             if LATIN_WORD.search(word) and LATIN_NAME.search(word) for term in tokenize(word)}
 
 
+def _about_article(terms: list[str], text: str) -> tuple[str, ...]:
+    """("title",) or ("author",) for a question asking only that of the article; () otherwise."""
+    held = set(terms)
+    if not held or held - FRAME_TERMS - ARTICLE_TERMS - TITLE_TERMS - AUTHOR_TERMS:
+        return ()
+    if held & TITLE_TERMS:
+        return ("title",)
+    if held & AUTHOR_TERMS or ASKS_WHO.search(text):
+        return ("author",)
+    return ()
+
+
 def _defined_terms(text: str) -> set[str]:
-    """The terms of X in an Arabic "who/what is X?" ("من هو شويغو؟", "ما هي منظمة شنغهاي للتعاون؟")."""
-    match = ARABIC_DEFINITION.match(text)
-    return set(tokenize(match.group(1))) if match else set()
+    """The terms of X in "who/what is X?" ("من هو شويغو؟", "ما هي منظمة شنغهاي للتعاون؟", "what is aukus")."""
+    match = DEFINITION.match(text)
+    return set(tokenize(match.group(1) or match.group(2))) if match else set()
 
 
 def _mentions(terms: list[str], text: str) -> tuple[Mention, ...]:
     """Years and model names (terms with a digit: "2019", "su-57"), then countries."""
     joined = {term.replace("-", "") for term in terms if "-" in term}  # "s400" beside "s-400": one name
     identifiers = [
-        Mention(term, tuple(dict.fromkeys(((term,), (term.replace("-", ""),)))))
+        Mention(term, tuple(dict.fromkeys(((term,), (term.replace("-", ""),), *_decade_words(term)))))
         for term in terms if DIGIT.search(term) and term not in joined
     ]
     countries = [Mention(code, name_terms(code), across_scripts=False) for code in sorted(countries_in(text))]
     return tuple(identifiers + countries)
+
+
+def _decade_words(term: str) -> tuple[tuple[str, ...], ...]:
+    """A decade in digits as Arabic writes it: "1970s" is سبعينيات."""
+    match = DECADE.fullmatch(term)
+    return ((*tokenize(DECADE_WORDS[match.group(1)]),),) if match and match.group(1) in DECADE_WORDS else ()
 
 
 def designators(text: str) -> set[str]:

@@ -148,6 +148,33 @@ def test_a_question_that_only_names_something_quotes_where_the_article_names_it(
     assert result.quotes and all(name in q.text for q in result.quotes)
 
 
+def test_a_lower_case_what_is_question_quotes_where_the_article_names_it(loaded_index, session_config):
+    result = answer("what is aukus", loaded_index, session_config)
+    assert result.level == "quote" and all("AUKUS" in q.text for q in result.quotes)
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("who wrote this article", "bio"), ("مين كاتب المقال؟", "bio"), ("what is the title of the article?", "title"),
+    ("ما عنوان المقال", "title"),
+])
+def test_the_articles_title_and_author_are_quoted_from_the_article(question, kind, loaded_index, session_config):
+    result = answer(question, loaded_index, session_config)
+    (quote,) = result.quotes
+    chunk = next(c for c in loaded_index.chunks if c.id == quote.chunk_id)
+    assert result.level == "quote" and result.decided_by == "article part" and chunk.kind == kind
+    assert quote.text in chunk.text and (kind != "bio" or "أفدالياني" in quote.text)
+    assert result.passages[0].highlights  # the passage the quote comes from, first
+
+
+def test_a_decade_the_article_writes_in_words_is_not_an_unknown_name(loaded_index, session_config):
+    # The article writes the 1970s as "سبعينيات القرن العشرين", and never names the 1950s.
+    known = answer("Why can't Washington repeat its 1970s success in splitting Beijing from Moscow?",
+                   loaded_index, session_config)
+    unknown = answer("What happened between Moscow and Beijing in the 1950s?", loaded_index, session_config)
+    assert known.decided_by != "unknown name"
+    assert (unknown.level, unknown.decided_by) == ("none", "unknown name")
+
+
 @pytest.mark.parametrize("question", ["من هو بايدن؟", "من هو وزير الدفاع الأمريكي؟"])
 def test_who_is_someone_the_article_never_names_abstains(question, loaded_index, session_config):
     assert answer(question, loaded_index, session_config).abstained

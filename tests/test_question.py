@@ -82,6 +82,7 @@ def test_counts_are_numbers_that_are_not_years_markers_or_designators(text, foun
         ("في نوفمبر 2021، وقّع … للفترة 2021-2025", {"نوفمبر", "2021", "2025"}),
         ("Su-35 و S-400 إلى الصين[14].", set()),
         ("in the 1990s and again in March", {"1990s", "March"}),
+        ("منذ أوائل العقد الأول من القرن الحادي والعشرين", {"العقد الأول", "القرن الحادي"}),  # a date in words
     ],
 )
 def test_dates_are_years_decades_and_months(text, found):
@@ -162,3 +163,28 @@ def test_a_question_naming_a_footnote_by_number_reads_the_number(question, numbe
 ])
 def test_an_english_question_typed_in_lower_case_is_read_with_its_capitals(question, read):
     assert analyse(question, CONFIG).cleaned == read
+
+
+@pytest.mark.parametrize(("question", "asks"), [
+    ("who wrote this article?", ("author",)), ("Who is the author?", ("author",)), ("مين كاتب المقال", ("author",)),
+    ("من كتب هذا المقال؟", ("author",)), ("whats the title of the article", ("title",)),
+    ("ما عنوان المقال؟", ("title",)),
+    # asking more than the title or the author: the question is read as any other
+    ("where was the author born", ()), ("هل كاتب المقال استاذ جامعي؟", ()), ("ما عنوان القسم الأول؟", ()),
+    ("what does the article say", ()),
+])
+def test_a_question_asking_only_the_articles_title_or_author_says_so(question, asks):
+    assert analyse(question, CONFIG).asks == asks
+
+
+@pytest.mark.parametrize(("question", "defined"), [
+    ("what is aukus", ("aukus",)), ("whats the sco?", ("sco",)), ("Who was Shoigu?", ("shoigu",)),
+    ("ماهو حلف اوكوس", ("اوكوس", "حلف")), ("what is the role of aukus in asia", ()), ("why is aukus here", ()),
+])
+def test_who_or_what_is_x_reads_x_in_either_language(question, defined):
+    assert analyse(question, CONFIG).defined == defined
+
+
+def test_a_decade_in_digits_is_also_read_as_arabic_writes_it():
+    (decade,) = analyse("What happened in the 1970s?", CONFIG).mentions
+    assert decade.spellings == (("1970s",), ("سبعينيات",))
