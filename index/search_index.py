@@ -647,7 +647,8 @@ class Index:
 
         Dense and lexical rankings, and (hybrid) their candidates ranked by their closest sentence,
         are fused by reciprocal rank; the lexical one counts only as far as the question's terms
-        occur in the index (an English question shares only names with an Arabic body), and
+        occur in the index (an English question shares only names with an Arabic body) unless it
+        asks for a source, and
         reference-list entries are down-weighted unless the question asks for a source; an entry the
         question names by its number comes first.
         ``timing``, when given, receives the milliseconds spent embedding the question, searching
@@ -670,7 +671,10 @@ class Index:
         if mode in ("hybrid", "lexical"):
             positions, scores = self.lexical.search(readings, config.candidates)
             lexical_scores = dict(zip(positions.tolist(), scores.tolist()))
-            weight = config.lexical_weight * self.lexical.coverage(readings) if mode == "hybrid" else 1.0
+            # A question asking for a source wants reference-list entries, written in its own words
+            # (the titles are English): there its lexical ranking counts in full.
+            coverage = 1.0 if question.asks_for("source") else self.lexical.coverage(readings)
+            weight = config.lexical_weight * coverage if mode == "hybrid" else 1.0
             rankings.append((positions.tolist(), weight))
             clock.lap("lexical")
         if mode == "hybrid" and config.sentence_weight:

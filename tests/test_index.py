@@ -108,9 +108,13 @@ def test_a_passage_ranks_by_its_sentence_that_answers(question, loaded_index):
     assert rank(loaded_index) < rank(with_settings(loaded_index, sentence_weight=0.0))
 
 
-def test_references_rank_when_a_source_is_asked_for(loaded_index):
-    hits = loaded_index.search(read("Which source reported that China bought D-30 engines?"), k=3)
-    assert any(h.chunk.kind == "reference" and h.chunk.footnotes == (5,) for h in hits)
+@pytest.mark.parametrize(("question", "number"), [
+    ("Which source reported that China bought D-30 engines?", 5),
+    ("which magazine ran the okean story and when", 10),  # a magazine is a source
+])
+def test_references_rank_when_a_source_is_asked_for(question, number, loaded_index):
+    hits = loaded_index.search(read(question), k=3)
+    assert any(h.chunk.kind == "reference" and h.chunk.footnotes == (number,) for h in hits)
 
 
 @pytest.mark.parametrize(("question", "number"), [("tell me about reference 7 please", 7), ("what is [13]", 13)])
