@@ -12,6 +12,7 @@ from iqtibas.question.countries import capitalise_countries, countries_in, name_
 from iqtibas.question.sentences import MARKER
 from iqtibas.question.text import (
     ARABIC_WORD,
+    STOPWORDS,
     LATIN_TOKEN,
     LATIN_WORD,
     LETTER_FOLDS,
@@ -121,8 +122,10 @@ def analyse(text: str, config: Config) -> Question:
             f"the question is {len(cleaned)} characters long; the limit is {config.max_question_chars}: ask it shorter"
         )
     language = detect_language(cleaned)
-    if language == "en" and cleaned == cleaned.lower():
-        cleaned = written_with_capitals(cleaned)
+    if language == "en":
+        cleaned = with_rule_words_spelled(cleaned)
+        if cleaned == cleaned.lower():
+            cleaned = written_with_capitals(cleaned)
     terms = tokenize(cleaned)
     folded = cleaned.translate(LETTER_FOLDS)
     names = _named_terms(cleaned)
@@ -153,6 +156,34 @@ def detect_language(text: str) -> str:
     english = sum(1 for word in LATIN_TOKEN.findall(text)
                   if LATIN_WORD.search(word) and not LATIN_NAME.search(word))
     return "ar" if arabic and arabic >= english else "en"
+
+
+# The English words the rules above read a question by: its function words, and the words that
+# ask for a count, a date, a source, the title or the author. Typed with two neighbouring letters
+# swapped ("waht", "wehn", "tilte"), each is read as meant; four letters or more, so that a short
+# word is not taken for another, and not the English words that are such a swap themselves.
+RULE_WORDS = frozenset(
+    word for word in STOPWORDS | set("many much year month date price cost share percent source reference "
+                                     "footnote article author title wrote written".split())
+    if LATIN_WORD.fullmatch(word) and len(word) >= 4
+)
+SWAPPED_WORDS = {
+    word[:i] + word[i + 1] + word[i] + word[i + 2:]: word
+    for word in sorted(RULE_WORDS) for i in range(1, len(word) - 1) if word[i] != word[i + 1]
+}
+for _word in ("form", "dose", "odes", "cots", "three", *RULE_WORDS):  # real words, or two rule words one swap apart
+    SWAPPED_WORDS.pop(_word, None)
+SWAPPED_WORD = re.compile(r"\b(?:" + "|".join(sorted(SWAPPED_WORDS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+
+
+def with_rule_words_spelled(text: str) -> str:
+    """An English question with the rule words it mistypes by a swap of two letters spelled as meant
+    ("Waht is teh tilte?" -> "What is teh title?"), in the case typed."""
+    def spelled(match: re.Match) -> str:
+        typed = match.group(0)
+        word = SWAPPED_WORDS[typed.lower()]
+        return word.capitalize() if typed[0].isupper() else word
+    return SWAPPED_WORD.sub(spelled, text)
 
 
 def written_with_capitals(text: str) -> str:

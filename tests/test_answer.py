@@ -166,6 +166,11 @@ def test_the_articles_title_and_author_are_quoted_from_the_article(question, kin
     assert result.passages[0].highlights  # the passage the quote comes from, first
 
 
+def test_a_question_with_its_question_word_mistyped_is_answered_as_typed_right(loaded_index, session_config):
+    typed = answer("Waht weapons did Russia sell to China?", loaded_index, session_config)  # "related" when read as typed
+    assert typed.level == "quote" and any(S400_SENTENCE in q.text for q in typed.quotes)
+
+
 def test_a_decade_the_article_writes_in_words_is_not_an_unknown_name(loaded_index, session_config):
     # The article writes the 1970s as "سبعينيات القرن العشرين", and never names the 1950s.
     known = answer("Why can't Washington repeat its 1970s success in splitting Beijing from Moscow?",

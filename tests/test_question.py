@@ -188,3 +188,20 @@ def test_who_or_what_is_x_reads_x_in_either_language(question, defined):
 def test_a_decade_in_digits_is_also_read_as_arabic_writes_it():
     (decade,) = analyse("What happened in the 1970s?", CONFIG).mentions
     assert decade.spellings == (("1970s",), ("سبعينيات",))
+
+
+@pytest.mark.parametrize(("question", "read"), [
+    ("Waht weapons did Russia sell to China?", "What weapons did Russia sell to China?"),
+    ("Whta is the tilte of the atricle?", "What is the title of the article?"),
+    ("wehn did thier drills start", "When did their drills start"),
+    ("What form does the cooperation take?", "What form does the cooperation take?"),  # a word, not "from" mistyped
+    ("Are there three exercises?", "Are there three exercises?"),
+    ("ما هي الاسلحه؟", "ما هي الاسلحه؟"),
+])
+def test_an_english_rule_word_typed_with_two_letters_swapped_is_read_as_meant(question, read):
+    assert analyse(question, CONFIG).cleaned == read
+
+
+def test_a_mistyped_rule_word_still_asks_what_it_asks():
+    assert analyse("Whta is the tilte of the atricle?", CONFIG).asks == ("title",)
+    assert analyse("how mnay jets did China buy", CONFIG).asks_for("count")
