@@ -8,7 +8,8 @@ Gradio's API stays on, with two named endpoints:
 
 ``/ask`` (question: str) -> dict
     The Answer as JSON (``dataclasses.asdict``: question, language,
-    abstained, quotes, passages, footnotes, timing_ms, message, score), or
+    abstained, quotes, passages, footnotes, timing_ms, message, score, level,
+    signals, decided_by), or
     ``{"error": "..."}`` when the question cannot be used (empty, too long)::
 
         from gradio_client import Client

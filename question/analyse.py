@@ -101,7 +101,8 @@ DEFINITION = _folded(
 # or its author's bio, whatever the model makes of the words: a question holding no other term.
 TITLE_TERMS = frozenset(tokenize("title titled headline called عنوان العنوان عنوانه"))
 AUTHOR_TERMS = frozenset(tokenize("author authors authored writer writers wrote كاتب الكاتب كاتبه مؤلف المؤلف كتب كتبه"))
-ARTICLE_TERMS = frozenset(tokenize("article piece paper essay text مقال المقال مقاله النص"))
+ARTICLE_TERMS = frozenset(tokenize("article articles piece paper essay text مقال المقال مقاله النص"))
+NAME_TERMS = frozenset(tokenize("name اسم اسمه"))
 ASKS_WHO = _folded(r"^\s*(?:who|whos|who's|من|مين)\b")
 # Words that frame a question about the article rather than ask about something in it.
 FRAME_TERMS = frozenset(tokenize(
@@ -212,12 +213,12 @@ def _named_terms(text: str) -> set[str]:
 def _about_article(terms: list[str], text: str) -> tuple[str, ...]:
     """("title",) or ("author",) for a question asking only that of the article; () otherwise."""
     held = set(terms)
-    if not held or held - FRAME_TERMS - ARTICLE_TERMS - TITLE_TERMS - AUTHOR_TERMS:
+    if not held or held - FRAME_TERMS - ARTICLE_TERMS - TITLE_TERMS - AUTHOR_TERMS - NAME_TERMS:
         return ()
-    if held & TITLE_TERMS:
-        return ("title",)
-    if held & AUTHOR_TERMS or ASKS_WHO.search(text):
+    if held & AUTHOR_TERMS or (ASKS_WHO.search(text) and not held & TITLE_TERMS):
         return ("author",)
+    if held & TITLE_TERMS or held & NAME_TERMS and held & ARTICLE_TERMS:  # "the article's name" is its title
+        return ("title",)
     return ()
 
 

@@ -168,7 +168,8 @@ def test_an_english_question_typed_in_lower_case_is_read_with_its_capitals(quest
 @pytest.mark.parametrize(("question", "asks"), [
     ("who wrote this article?", ("author",)), ("Who is the author?", ("author",)), ("مين كاتب المقال", ("author",)),
     ("من كتب هذا المقال؟", ("author",)), ("whats the title of the article", ("title",)),
-    ("ما عنوان المقال؟", ("title",)),
+    ("ما عنوان المقال؟", ("title",)), ("what's the author's name", ("author",)), ("شو اسم الكاتب", ("author",)),
+    ("what is the name of the article", ("title",)),
     # asking more than the title or the author: the question is read as any other
     ("where was the author born", ()), ("هل كاتب المقال استاذ جامعي؟", ()), ("ما عنوان القسم الأول؟", ()),
     ("what does the article say", ()),
