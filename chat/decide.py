@@ -202,12 +202,12 @@ ARTICLE_PARTS = {"title": "title", "author": "bio"}
 def article_part_quotes(question: Question, index: Index) -> tuple[Quote, ...]:
     """For a question asking only the article's title or author: each article's title, or the
     opening sentence of its author's bio."""
-    kinds = [kind for asked, kind in ARTICLE_PARTS.items() if question.asks_for(asked)]
-    return tuple(
-        Quote(chunk.text[start - chunk.start:end - chunk.start], chunk.id, chunk.article, start, end, 1.0,
-              marker_numbers(chunk.text[start - chunk.start:end - chunk.start]))
-        for kind in kinds for chunk, start, end in index.opening_sentences(kind)
-    )
+    quotes = []
+    for asked, kind in ARTICLE_PARTS.items():
+        for chunk, start, end in index.opening_sentences(kind) if question.asks_for(asked) else ():
+            text = chunk.text[start - chunk.start:end - chunk.start]
+            quotes.append(Quote(text, chunk.id, chunk.article, start, end, 1.0, marker_numbers(text)))
+    return tuple(quotes)
 
 
 def _entry_quote(footnote: Footnote, score: float) -> Quote:

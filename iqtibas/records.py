@@ -125,15 +125,17 @@ class Question:
     """A question as iqtibas reads it; ``question.analyse`` is the only maker.
 
     ``terms`` are its search terms. ``names`` are the terms of the words it writes as names
-    (AUKUS, S-400); ``defined`` those of X in "who/what is X?". ``asks`` says what
-    it asks for ("count", "date", "equipment", "source", and "title" or "author" of the article); ``designators``, ``counts`` and
-    ``dates`` are the values of those kinds it already holds, which an answer must add to.
+    (AUKUS, S-400); ``defined`` those of X in "who/what is X?". ``asks`` says what it asks for
+    ("count", "date", "equipment", "source", and the article's "title" or "author");
+    ``designators``, ``counts`` and ``dates`` are the values of those kinds it already holds,
+    which an answer must add to.
     ``footnotes`` are the footnote numbers it names ("reference 5", "المرجع رقم 5", "[5]").
     """
 
     text: str  # as asked
-    cleaned: str  # as search reads it: visible characters, no tashkeel, white space folded, and an
-    # English question typed in lower case given its capitals back (written_with_capitals)
+    cleaned: str  # as search reads it: visible characters, no tashkeel, white space folded; in English,
+    # rule words typed with two letters swapped spelled as meant, and a question typed in lower case
+    # given its capitals back (with_rule_words_spelled, written_with_capitals)
     language: str  # "ar" or "en"
     terms: tuple[str, ...]
     names: tuple[str, ...] = ()

@@ -168,12 +168,21 @@ RULE_WORDS = frozenset(
                                      "footnote article author title wrote written".split())
     if LATIN_WORD.fullmatch(word) and len(word) >= 4
 )
-SWAPPED_WORDS = {
-    word[:i] + word[i + 1] + word[i] + word[i + 2:]: word
-    for word in sorted(RULE_WORDS) for i in range(1, len(word) - 1) if word[i] != word[i + 1]
-}
-for _word in ("form", "dose", "odes", "cots", "three", *RULE_WORDS):  # real words, or two rule words one swap apart
-    SWAPPED_WORDS.pop(_word, None)
+SWAPS_THAT_ARE_WORDS = frozenset({"form", "dose", "odes", "cots", "three"})  # of "from", "does", "cost", "there"
+
+
+def _meant_by_swap() -> dict[str, str]:
+    """Each rule word with two neighbouring letters swapped (its first kept), and the word meant;
+    not a swap that is a word itself, nor one two rule words share."""
+    meant: dict[str, set[str]] = {}
+    for word in RULE_WORDS:
+        swaps = {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(1, len(word) - 1)} - {word}
+        for swap in swaps - RULE_WORDS - SWAPS_THAT_ARE_WORDS:
+            meant.setdefault(swap, set()).add(word)
+    return {swap: words.pop() for swap, words in meant.items() if len(words) == 1}
+
+
+SWAPPED_WORDS = _meant_by_swap()
 SWAPPED_WORD = re.compile(r"\b(?:" + "|".join(sorted(SWAPPED_WORDS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
 
 
