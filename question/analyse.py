@@ -78,8 +78,9 @@ ASKS_FOR_EQUIPMENT = _folded(
 # Words by which a question asks for a source; then reference-list entries rank as body passages do.
 ASKS_FOR_SOURCE = _folded(
     r"\b(sources?|references?|cit(?:e|es|ed|ing|ation)|footnotes?|report(?:ed|s)?|publish(?:ed|er|es)?"
-    r"|publications?|newspapers?|journals?|magazines?|outlets?|press|agency|links?|urls?|websites?)\b"
-    r"|مصدر|مصادر|مرجع|مراجع|حاشي|هامش|نشر|صحيف|مجلة|وكالة|رابط|روابط|نقلت|استشهد"
+    r"|publications?|newspapers?|journals?|magazines?|outlets?|press|agency|links?|urls?|websites?"
+    r"|headlines?|stor(?:y|ies))\b"
+    r"|مصدر|مصادر|مرجع|مراجع|حاشي|هامش|نشر|صحيف|مجلة|وكالة|رابط|روابط|نقلت|استشهد|خبر|أخبار|تقرير|تقارير"
 )
 # A question naming a footnote by its number ("what is reference 5?", "المرجع رقم 5", "[5]") asks
 # for that entry of the reference list. Up to three digits, so that a year is not read as one.

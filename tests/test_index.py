@@ -111,6 +111,10 @@ def test_a_passage_ranks_by_its_sentence_that_answers(question, loaded_index):
 @pytest.mark.parametrize(("question", "number"), [
     ("Which source reported that China bought D-30 engines?", 5),
     ("which magazine ran the okean story and when", 10),  # a magazine is a source
+    ("which story said the russian navy was battered", 10),  # so is a story or a headline
+    ("what was the headline about shoigu at the airshow", 9),
+    ("ما عنوان الخبر عن زيارة شويغو لمعرض الطيران؟", 9),  # and a news report (خبر)
+    ("تقرير CNA عن التعاون العسكري صدر امتى؟", 6),
 ])
 def test_references_rank_when_a_source_is_asked_for(question, number, loaded_index):
     hits = loaded_index.search(read(question), k=3)
