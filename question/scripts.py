@@ -13,8 +13,6 @@ from functools import lru_cache
 
 from iqtibas.question.text import ARABIC_LETTER
 
-# A doubled Latin letter is one sound, which Arabic writes once ("Blackwill" بلاكويل, "Russell" راسل).
-DOUBLED_LATIN = re.compile(r"([a-z])\1")
 # Latin letter groups, longest first, and the class each is written as.
 LATIN_GROUPS = (
     ("sch", "S"), ("tch", "TS"), ("sh", "S"), ("ch", "TS"), ("zh", "TS"), ("ts", "TS"), ("tz", "TS"),
@@ -59,7 +57,6 @@ def skeleton(word: str) -> str:
     if ARABIC_LETTER.search(word):
         word = word[:-1] if word.endswith("ه") else word  # a ta marbuta, folded to ha by search
         return "".join(ARABIC_CLASSES.get(letter, "") for letter in word)
-    word = DOUBLED_LATIN.sub(r"\1", word)
     return "".join(LATIN_CLASSES[group] for group in LATIN_GROUP.findall(word))  # vowels, digits, signs skipped
 
 
