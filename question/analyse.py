@@ -97,6 +97,15 @@ DEFINITION = _folded(
     r"^\s*(?:من|مين|ما|شو|ايش|إيش|وش)\s*(?:هو|هي)\s+(\S+(?:\s+\S+){0,2}?)\s*[؟?]?\s*$"
     r"|^\s*(?:what|who)(?:\s+(?:is|are|was|were)|'s|’s|s)\s+(?:(?:the|an?)\s+)?(\S+(?:\s+\S+){0,2}?)\s*\??\s*$"
 )
+# "What does the article say about X?" asks, as "what is X?" does, for what the article says of X
+# ("whats the article say about iran", "tell me about the sco", "شو بيحكي المقال عن الناتو؟").
+TOPIC = _folded(
+    r"^\s*(?:ماذا|ما\s*الذي|ما|شو|ايش|إيش|وش)\s+(?:يقول|يذكر|ذكر|قال|يحكي|بيحكي|بيقول)\s+(?:المقال|النص|الكاتب)?\s*"
+    r"(?:عن|بخصوص|حول)\s+(\S+(?:\s+\S+){0,2}?)\s*[؟?]?\s*$"
+    r"|^\s*(?:what|whats|what's)\s+(?:(?:does|did|do)\s+)?(?:the\s+)?(?:article|text|piece|it)(?:\s+(?:does|did))?\s+"
+    r"(?:say|says|said|write|writes|mention|mentions)\s+(?:about|of|on)\s+(?:(?:the|an?)\s+)?(\S+(?:\s+\S+){0,2}?)\s*\??\s*$"
+    r"|^\s*tell\s+me\s+about\s+(?:(?:the|an?)\s+)?(\S+(?:\s+\S+){0,2}?)\s*\??\s*$"
+)
 # A question asking only for the article's title ("what's the title of the article", "ما عنوان
 # المقال؟") or its author ("who wrote this", "مين كاتب المقال؟") is answered by the article's title
 # or its author's bio, whatever the model makes of the words: a question holding no other term.
@@ -107,8 +116,8 @@ NAME_TERMS = frozenset(tokenize("name اسم اسمه"))
 ASKS_WHO = _folded(r"^\s*(?:who|whos|who's|من|مين)\b")
 # Words that frame a question about the article rather than ask about something in it.
 FRAME_TERMS = frozenset(tokenize(
-    "article say says said tell me mention mentions mentioned write writes wrote written whats whos "
-    "المقال يقول يذكر ذكر يقوله"
+    "article text piece say says said tell me mention mentions mentioned write writes wrote written whats whos "
+    "المقال النص يقول يذكر ذكر يقوله يحكي بيحكي بيقول قال"
 ))
 
 
@@ -233,9 +242,10 @@ def _about_article(terms: list[str], text: str) -> tuple[str, ...]:
 
 
 def _defined_terms(text: str) -> set[str]:
-    """The terms of X in "who/what is X?" ("من هو شويغو؟", "ما هي منظمة شنغهاي للتعاون؟", "what is aukus")."""
-    match = DEFINITION.match(text)
-    return set(tokenize(match.group(1) or match.group(2))) if match else set()
+    """The terms of X in "who/what is X?" ("من هو شويغو؟", "ما هي منظمة شنغهاي للتعاون؟", "what is aukus")
+    or "what does the article say about X?"."""
+    match = DEFINITION.match(text) or TOPIC.match(text)
+    return set(tokenize(next(group for group in match.groups() if group))) if match else set()
 
 
 def _mentions(terms: list[str], text: str) -> tuple[Mention, ...]:

@@ -139,7 +139,9 @@ def test_reply_is_framed_in_the_askers_language(loaded_index, session_config):
 @pytest.mark.parametrize(
     ("question", "name"),
     [("What is AUKUS?", "AUKUS"), ("What does the article say about the QUAD?", "QUAD"), ("ما هو Be-103؟", "Be-103"),
-     ("من هو شويغو؟", "شويغو"), ("ما هي منظمة شنغهاي للتعاون؟", "منظمة شنغهاي للتعاون")],
+     ("من هو شويغو؟", "شويغو"), ("ما هي منظمة شنغهاي للتعاون؟", "منظمة شنغهاي للتعاون"),
+     # a topic, asked of the article in either language, is a name too
+     ("whats the article say about ukraine", "أوكرانيا"), ("شو بيحكي المقال عن الناتو؟", "الناتو")],
 )
 def test_a_question_that_only_names_something_quotes_where_the_article_names_it(
         question, name, loaded_index, session_config):

@@ -181,6 +181,9 @@ def test_a_question_asking_only_the_articles_title_or_author_says_so(question, a
 @pytest.mark.parametrize(("question", "defined"), [
     ("what is aukus", ("aukus",)), ("whats the sco?", ("sco",)), ("Who was Shoigu?", ("shoigu",)),
     ("ماهو حلف اوكوس", ("اوكوس", "حلف")), ("what is the role of aukus in asia", ()), ("why is aukus here", ()),
+    ("what does the article say about the sco", ("sco",)), ("tell me about aukus", ("aukus",)),
+    ("ماذا يقول المقال عن الهند؟", ("هند",)), ("شو بيحكي المقال عن بحر الصين", ("بحر", "صين")),
+    ("what did putin say about the roadmap", ()), ("what does the article say about the role of india in asia", ()),
 ])
 def test_who_or_what_is_x_reads_x_in_either_language(question, defined):
     assert analyse(question, CONFIG).defined == defined
