@@ -39,7 +39,9 @@ def answer(text: str, index: Index, config: Config) -> Answer:
     searched = time.perf_counter()
     by_chunk = {hit.chunk.id: hit for hit in hits}
     readings = index.readings(question)
-    found, naming = candidates(question, index.sentences(question, hits), hits, readings)
+    # What a name-only question names is looked for in every script ("who is shoigu": شويغو).
+    spellings = index.readings(question, every_script=True) if question.names or question.defined else readings
+    found, naming = candidates(question, index.sentences(question, hits), hits, spellings)
     scored = sorted(
         ((sentence_score(s, by_chunk[s.chunk_id], question, readings, config), s) for s in found),
         key=lambda pair: -pair[0],

@@ -68,12 +68,13 @@ class LexicalIndex:
     def __len__(self) -> int:
         return self.bm25.scores["num_docs"]
 
-    def across_scripts(self, term: str) -> list[str]:
+    def across_scripts(self, term: str, held_too: bool = False) -> list[str]:
         """The indexed terms that spell ``term`` in the other script ("vostok" -> "فوستوك"), for a
         term the index does not hold as written (for one it holds, such as a name in the English
-        reference list, they cost English questions more than they gained on the tune split)."""
+        reference list, they cost English questions' search more than they gained on the tune
+        split) unless ``held_too``."""
         key = spelling_key(term)
-        if key is None or term in self.bm25.vocab_dict:
+        if key is None or (term in self.bm25.vocab_dict and not held_too):
             return []
         return self._by_spelling.get((not is_arabic_term(term), key), [])
 
@@ -106,10 +107,12 @@ class LexicalIndex:
         nearest = np.argsort(-similarities, kind="stable")[:count]
         return [self.arabic_terms[i] for i in nearest if similarities[i] >= min_similarity]
 
-    def readings(self, terms: tuple[str, ...], also: dict[str, list[str]]) -> tuple[tuple[str, ...], ...]:
-        """Per term, the index terms it may be written as: itself, its other-script spellings and
-        what ``also`` gives for it (a Latin word's Arabic translations, a name's other spellings)."""
-        return tuple(tuple(dict.fromkeys((term, *self.across_scripts(term), *also.get(term, ()))))
+    def readings(self, terms: tuple[str, ...], also: dict[str, list[str]],
+                 held_too: bool = False) -> tuple[tuple[str, ...], ...]:
+        """Per term, the index terms it may be written as: itself, its other-script spellings (also for
+        a term the index holds, with ``held_too``) and what ``also`` gives for it (a Latin word's
+        Arabic translations, a name's other spellings)."""
+        return tuple(tuple(dict.fromkeys((term, *self.across_scripts(term, held_too), *also.get(term, ()))))
                      for term in terms)
 
     def coverage(self, readings: tuple[tuple[str, ...], ...]) -> float:

@@ -625,9 +625,11 @@ class Index:
         to come (several at once cost less per question than one by one)."""
         self._query_vector.many([question.cleaned for question in questions])
 
-    def readings(self, question: Question) -> tuple[tuple[str, ...], ...]:
+    def readings(self, question: Question, every_script: bool = False) -> tuple[tuple[str, ...], ...]:
         """Per question term, the index terms it may be written as (see LexicalIndex.readings). The Latin
-        words the index lacks are embedded in the same pass as the question, and kept like questions."""
+        words the index lacks are embedded in the same pass as the question, and kept like questions.
+        ``every_script`` also reads a term the index holds as written in the other script ("shoigu",
+        in the English reference list, is شويغو in the body too)."""
         config = self.config
         words = self.lexical.untranslated(question.terms) if config.translations else []
         vectors = self._query_vector.many([question.cleaned, *words])[1:]
@@ -639,7 +641,7 @@ class Index:
                 others = [term for other in mention.spellings if other != spelling for term in other]
                 for term in spelling:
                     also.setdefault(term, []).extend(others)
-        return self.lexical.readings(question.terms, also)
+        return self.lexical.readings(question.terms, also, every_script)
 
     def search(self, question: Question, k: int | None = None, mode: str = "hybrid",
                timing: dict[str, float] | None = None) -> list[Hit]:
