@@ -18,18 +18,19 @@ LATIN_GROUPS = (
     ("sch", "S"), ("tch", "TS"), ("sh", "S"), ("ch", "TS"), ("zh", "TS"), ("ts", "TS"), ("tz", "TS"),
     ("kh", "X"), ("gh", "G"), ("th", "T"), ("ph", "F"), ("ck", "K"), ("ng", "NG"), ("x", "KS"),
     ("b", "B"), ("p", "B"), ("f", "F"), ("v", "F"), ("t", "T"), ("d", "D"), ("s", "S"), ("c", "K"),
-    ("z", "Z"), ("k", "K"), ("q", "K"), ("g", "G"), ("j", "J"), ("h", "H"), ("l", "L"), ("m", "M"),
+    ("z", "Z"), ("k", "K"), ("q", "K"), ("g", "G"), ("j", "G"), ("h", "H"), ("l", "L"), ("m", "M"),
     ("n", "N"), ("r", "R"),
 )
 # The groups in that order: at each place the first that matches is read, anything else skipped.
 LATIN_GROUP = re.compile("|".join(group for group, _ in LATIN_GROUPS))
 LATIN_CLASSES = dict(LATIN_GROUPS)
 # Arabic consonants and their classes; alef, waw, ya, alef maqsura, ta marbuta, ain and the
-# hamzas are read as vowels, as transliteration writes them.
+# hamzas are read as vowels, as transliteration writes them. ج writes both j and a hard g
+# (جينبينغ Jinping, سيرجي Sergei, جورجيا Georgia), so j, g, غ and ج are one class.
 ARABIC_CLASSES = {
     "ب": "B", "پ": "B", "ف": "F", "ڤ": "F", "ت": "T", "ط": "T", "ث": "S", "د": "D", "ض": "D",
     "ذ": "Z", "ز": "Z", "ظ": "Z", "س": "S", "ص": "S", "ش": "S", "ك": "K", "ق": "K", "غ": "G",
-    "ج": "J", "خ": "X", "ه": "H", "ح": "H", "ل": "L", "م": "M", "ن": "N", "ر": "R",
+    "ج": "G", "خ": "X", "ه": "H", "ح": "H", "ل": "L", "م": "M", "ن": "N", "ر": "R",
 }
 # How a word opens when not on a consonant: a vowel (written alef or ain in Arabic), w (waw) or y (ya).
 LATIN_OPENINGS = {**dict.fromkeys("aeiou", "A"), "w": "W", "y": "Y"}

@@ -141,7 +141,7 @@ def test_reply_is_framed_in_the_askers_language(loaded_index, session_config):
     [("What is AUKUS?", "AUKUS"), ("What does the article say about the QUAD?", "QUAD"), ("ما هو Be-103؟", "Be-103"),
      ("من هو شويغو؟", "شويغو"), ("ما هي منظمة شنغهاي للتعاون؟", "منظمة شنغهاي للتعاون"),
      # a name the English reference list also holds is looked for as the body writes it
-     ("who is shoigu", "شويغو"),
+     ("who is shoigu", "شويغو"), ("who is sergei shoigu", "سيرجي شويغو"),
      # a topic, asked of the article in either language, is a name too
      ("whats the article say about ukraine", "أوكرانيا"), ("شو بيحكي المقال عن الناتو؟", "الناتو")],
 )

@@ -125,7 +125,8 @@ def test_an_unusable_question_is_refused_with_what_to_do(text):
 
 @pytest.mark.parametrize(("latin", "arabic"), [("shoigu", "شويغو"), ("vostok", "فوستوك"), ("zhuhai", "تشوهاى"),
                                                 ("okean", "أوكين"), ("ocean", "أوكين"), ("kavkaz", "كافكاز"),
-                                                ("avdaliani", "أفدالياني")])
+                                                ("avdaliani", "أفدالياني"), ("sergei", "سيرجي"), ("georgia", "جورجيا"),
+                                                ("jinping", "جينبينغ")])
 def test_a_name_meets_its_spelling_in_the_other_script(latin, arabic):
     assert spelling_key(latin) == spelling_key(tokenize(arabic)[0])
 
