@@ -91,11 +91,15 @@ NAMES_FOOTNOTE = _folded(
 )
 ASKS = (("count", ASKS_FOR_COUNT), ("date", ASKS_FOR_DATE), ("equipment", ASKS_FOR_EQUIPMENT),
         ("source", ASKS_FOR_SOURCE))
-# "Who is X?" / "What is X?", X of one to three words: in Arabic, and in English as people type it
-# ("what is aukus", "whats the sco", "who was shoigu").
+# "Who is X?" / "What is X?" / "What does X mean?", X of one to three words: in Arabic, dialect too
+# ("مين وانغ يي؟", "شو يعني خارطة الطريق؟"), and in English as people type it ("what is aukus",
+# "whats the sco", "who was shoigu").
 DEFINITION = _folded(
     r"^\s*(?:من|مين|ما|شو|ايش|إيش|وش)\s*(?:هو|هي)\s+(\S+(?:\s+\S+){0,2}?)\s*[؟?]?\s*$"
+    r"|^\s*مين\s+(\S+(?:\s+\S+){0,2}?)\s*[؟?]?\s*$"
+    r"|^\s*(?:(?:ماذا|شو|ايش|إيش|وش)\s+(?:يعني|تعني)|ما\s+(?:معنى|المقصود\s+ب))\s*(\S+(?:\s+\S+){0,2}?)\s*[؟?]?\s*$"
     r"|^\s*(?:what|who)(?:\s+(?:is|are|was|were)|'s|’s|s)\s+(?:(?:the|an?)\s+)?(\S+(?:\s+\S+){0,2}?)\s*\??\s*$"
+    r"|^\s*what\s+(?:does|do)\s+(?:(?:the|an?)\s+)?(\S+(?:\s+\S+){0,2}?)\s+mean\s*\??\s*$"
 )
 # "What does the article say about X?" asks, as "what is X?" does, for what the article says of X
 # ("whats the article say about iran", "tell me about the sco", "شو بيحكي المقال عن الناتو؟").
@@ -114,10 +118,11 @@ AUTHOR_TERMS = frozenset(tokenize("author authors authored writer writers wrote 
 ARTICLE_TERMS = frozenset(tokenize("article articles piece paper essay text مقال المقال مقاله النص"))
 NAME_TERMS = frozenset(tokenize("name اسم اسمه"))
 ASKS_WHO = _folded(r"^\s*(?:who|whos|who's|من|مين)\b")
-# Words that frame a question about the article rather than ask about something in it.
+# Words that frame a question about the article, or about what a term means, rather than ask about
+# something in it.
 FRAME_TERMS = frozenset(tokenize(
     "article text piece say says said tell me mention mentions mentioned write writes wrote written whats whos "
-    "المقال النص يقول يذكر ذكر يقوله يحكي بيحكي بيقول قال"
+    "mean meant المقال النص يقول يذكر ذكر يقوله يحكي بيحكي بيقول قال يعني تعني معنى المقصود"
 ))
 
 

@@ -143,7 +143,9 @@ def test_reply_is_framed_in_the_askers_language(loaded_index, session_config):
      # a name the English reference list also holds is looked for as the body writes it
      ("who is shoigu", "شويغو"), ("who is sergei shoigu", "سيرجي شويغو"),
      # a topic, asked of the article in either language, is a name too
-     ("whats the article say about ukraine", "أوكرانيا"), ("شو بيحكي المقال عن الناتو؟", "الناتو")],
+     ("whats the article say about ukraine", "أوكرانيا"), ("شو بيحكي المقال عن الناتو؟", "الناتو"),
+     # "who X", "what does X mean", as dialect and English ask them
+     ("مين وانغ يي", "وانغ يي"), ("what does aukus mean", "AUKUS")],
 )
 def test_a_question_that_only_names_something_quotes_where_the_article_names_it(
         question, name, loaded_index, session_config):

@@ -185,6 +185,8 @@ def test_a_question_asking_only_the_articles_title_or_author_says_so(question, a
     ("what does the article say about the sco", ("sco",)), ("tell me about aukus", ("aukus",)),
     ("ماذا يقول المقال عن الهند؟", ("هند",)), ("شو بيحكي المقال عن بحر الصين", ("بحر", "صين")),
     ("what did putin say about the roadmap", ()), ("what does the article say about the role of india in asia", ()),
+    ("مين وانغ يي؟", ("انغ", "يي")), ("شو يعني الشراكه بلا حدود", ("بلا", "حدود", "شراكه")),
+    ("ما المقصود بالناتو؟", ("ناتو",)), ("what does quad mean", ("quad",)), ("مين اللي وقع الخارطة وليش؟", ()),
 ])
 def test_who_or_what_is_x_reads_x_in_either_language(question, defined):
     assert analyse(question, CONFIG).defined == defined
