@@ -59,8 +59,12 @@ def answer(text: str, index: Index, config: Config) -> Answer:
     if question.footnotes:  # "what is reference 5?" is answered by that entry, or not at all
         quotes, rule = named_footnote_quotes(question, index), "footnote number"
         answered = "quote" if quotes else "none"
-    elif parts := article_part_quotes(question, index):  # "who wrote this?": the author's bio
-        quotes, answered, rule = parts, "quote", "article part"
+    elif (parts := article_part_quotes(question, index))[0]:  # "who wrote this?": the author's bio
+        (quotes, quoted), answered, rule = parts, "quote", "article part"
+        # The passages quoted lead, in article order, retrieved or not.
+        retrieved = {hit.chunk.id: hit for hit in hits}
+        lead = [retrieved.get(chunk.id, Hit(chunk, 0.0, 0)) for chunk in dict.fromkeys(quoted)]
+        hits = (lead + [hit for hit in hits if hit not in lead])[:max(config.k, len(lead))]
     if answered != "quote":
         quotes = ()
     footnotes = _footnotes(quotes, index)

@@ -196,18 +196,23 @@ def named_footnote_quotes(question: Question, index: Index) -> tuple[Quote, ...]
 
 
 # What a question about the article itself asks for, and the kind of chunk that gives it.
-ARTICLE_PARTS = {"title": "title", "author": "bio"}
+# What a subject is given by: the title, and the opening sentence, which in a policy article or a
+# news story states what the article argues.
+ARTICLE_PARTS = {"title": ("title",), "author": ("bio",), "subject": ("title", "body")}
 
 
-def article_part_quotes(question: Question, index: Index) -> tuple[Quote, ...]:
-    """For a question asking only the article's title or author: each article's title, or the
-    opening sentence of its author's bio."""
-    quotes = []
-    for asked, kind in ARTICLE_PARTS.items():
-        for chunk, start, end in index.opening_sentences(kind) if question.asks_for(asked) else ():
-            text = chunk.text[start - chunk.start:end - chunk.start]
-            quotes.append(Quote(text, chunk.id, chunk.article, start, end, 1.0, marker_numbers(text)))
-    return tuple(quotes)
+def article_part_quotes(question: Question, index: Index) -> tuple[tuple[Quote, ...], tuple[Chunk, ...]]:
+    """For a question asking only the article's title, author or subject: each article's title,
+    the opening sentence of its author's bio, or its title and opening sentence; and the chunks
+    they are quoted from."""
+    found = []
+    for asked, kinds in ARTICLE_PARTS.items():
+        for kind in kinds if question.asks_for(asked) else ():
+            for chunk, start, end in index.opening_sentences(kind):
+                text = chunk.text[start - chunk.start:end - chunk.start]
+                found.append((Quote(text, chunk.id, chunk.article, start, end, 1.0, marker_numbers(text)), chunk))
+    found.sort(key=lambda pair: (pair[0].article, pair[0].start))
+    return tuple(quote for quote, _ in found), tuple(chunk for _, chunk in found)
 
 
 def _entry_quote(footnote: Footnote, score: float) -> Quote:

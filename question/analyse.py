@@ -117,6 +117,14 @@ TITLE_TERMS = frozenset(tokenize("title titled headline called عنوان الع
 AUTHOR_TERMS = frozenset(tokenize("author authors authored writer writers wrote كاتب الكاتب كاتبه مؤلف المؤلف كتب كتبه"))
 ARTICLE_TERMS = frozenset(tokenize("article articles piece paper essay text مقال المقال مقاله النص"))
 NAME_TERMS = frozenset(tokenize("name اسم اسمه"))
+# A question asking only what the article is about ("what is the article about", "ما موضوع المقال؟",
+# "summarize the article", "عن شو بيحكي المقال؟") is answered by its title and its opening sentence.
+SUBJECT_TERMS = frozenset(tokenize(
+    "topic topics subject theme main point points idea ideas argument arguments gist summary summarise "
+    "summarize overview thesis tldr موضوع موضوعه مواضيع فكرة فكرته الفكرة الرئيسية الأساسية ملخص لخص خلاصة "
+    "يتحدث تتحدث يتكلم بيتكلم يدور يتناول يناقش بيناقش"
+))
+ASKS_ABOUT = _folded(r"\babout\s*\??\s*$|(?:^|\s)عن\s+(?:ماذا|ماذ|شو|ايش|إيش|وش|ايه|إيه)(?:\s|[؟?]|$)")
 ASKS_WHO = _folded(r"^\s*(?:who|whos|who's|من|مين)\b")
 # Words that frame a question about the article, or about what a term means, rather than ask about
 # something in it.
@@ -235,15 +243,21 @@ def _named_terms(text: str) -> set[str]:
 
 
 def _about_article(terms: list[str], text: str) -> tuple[str, ...]:
-    """("title",) or ("author",) for a question asking only that of the article; () otherwise."""
+    """("title",), ("author",) or ("subject",) for a question asking only that of the article; ()
+    otherwise."""
     held = set(terms)
-    if not held or held - FRAME_TERMS - ARTICLE_TERMS - TITLE_TERMS - AUTHOR_TERMS - NAME_TERMS:
+    if held - FRAME_TERMS - ARTICLE_TERMS - TITLE_TERMS - AUTHOR_TERMS - NAME_TERMS - SUBJECT_TERMS:
         return ()
+    if not held:
+        return ("subject",) if ASKS_ABOUT.search(text) else ()  # "what is it about?"
+    if held & SUBJECT_TERMS:  # "the main point of the title" asks more than the title
+        return () if held & (TITLE_TERMS | AUTHOR_TERMS | NAME_TERMS) else ("subject",)
     if held & AUTHOR_TERMS or (ASKS_WHO.search(text) and not held & TITLE_TERMS):
         return ("author",)
     if held & TITLE_TERMS or held & NAME_TERMS and held & ARTICLE_TERMS:  # "the article's name" is its title
         return ("title",)
-    return ()
+    # "what does the article say?", "whats it about"
+    return ("subject",) if not held - FRAME_TERMS - ARTICLE_TERMS and (held & ARTICLE_TERMS or ASKS_ABOUT.search(text)) else ()
 
 
 def _defined_terms(text: str) -> set[str]:

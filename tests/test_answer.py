@@ -172,6 +172,18 @@ def test_the_articles_title_and_author_are_quoted_from_the_article(question, kin
     assert result.passages[0].highlights  # the passage the quote comes from, first
 
 
+@pytest.mark.parametrize("question", ["what is the article about", "شو موضوع المقال؟", "summarize the article"])
+def test_what_the_article_is_about_is_its_title_and_opening_sentence(question, loaded_index, session_config):
+    result = answer(question, loaded_index, session_config)
+    title, opening = result.quotes
+    assert result.level == "quote" and result.decided_by == "article part"
+    assert title.text == "الولايات المتحدة الأمريكية والشراكة الأمنية العسكرية بين روسيا والصين"
+    assert opening.text.startswith("على الرغم من أن العلاقات الصينية- الروسية") and opening.text.endswith("بين موسكو وبكين.")
+    # the passages they come from lead, in article order, whether or not search found them
+    assert [p.chunk_id for p in result.passages[:2]] == [title.chunk_id, opening.chunk_id]
+    assert all(p.highlights for p in result.passages[:2]) and len(result.passages) == session_config.k
+
+
 def test_a_question_with_its_question_word_mistyped_is_answered_as_typed_right(loaded_index, session_config):
     typed = answer("Waht weapons did Russia sell to China?", loaded_index, session_config)  # "related" when read as typed
     assert typed.level == "quote" and any(S400_SENTENCE in q.text for q in typed.quotes)

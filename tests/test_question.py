@@ -173,9 +173,14 @@ def test_an_english_question_typed_in_lower_case_is_read_with_its_capitals(quest
     ("what is the name of the article", ("title",)),
     # asking more than the title or the author: the question is read as any other
     ("where was the author born", ()), ("هل كاتب المقال استاذ جامعي؟", ()), ("ما عنوان القسم الأول؟", ()),
-    ("what does the article say", ()),
+    ("what is the main point of the title", ()), ("what does it mean", ()), ("what is this", ()),
+    # asking what the article is about
+    ("what is the article about?", ("subject",)), ("whats it about", ("subject",)),
+    ("summarize the article", ("subject",)), ("what does the article say", ("subject",)),
+    ("شو موضوع المقال؟", ("subject",)), ("عن ماذا يتحدث المقال", ("subject",)), ("المقال عن شو؟", ("subject",)),
+    ("ما الفكرة الرئيسية للمقال؟", ("subject",)),
 ])
-def test_a_question_asking_only_the_articles_title_or_author_says_so(question, asks):
+def test_a_question_asking_only_the_articles_title_author_or_subject_says_so(question, asks):
     assert analyse(question, CONFIG).asks == asks
 
 
