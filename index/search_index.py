@@ -37,7 +37,7 @@ from iqtibas.index.dense import FAISS_FILE, DenseIndex
 from iqtibas.index.fusion import reciprocal_rank_fusion
 from iqtibas.index.lexical import LEXICAL_FILES, LexicalIndex
 from iqtibas.index.model import embed, embed_in_context, load_model
-from iqtibas.question import TOKENIZER_VERSION, sentence_spans
+from iqtibas.question import TOKENIZER_VERSION, is_arabic_term, sentence_spans
 from iqtibas.records import Article, Chunk, Footnote, Hit, IqtibasError, Question, Sentence
 
 FORMAT_VERSION = 4
@@ -641,6 +641,11 @@ class Index:
                 others = [term for other in mention.spellings if other != spelling for term in other]
                 for term in spelling:
                     also.setdefault(term, []).extend(others)
+        # A name typed in the other script than the question's ("Shoigu" in an Arabic question) is
+        # also read as the article's own text spells it, though a reference line holds it as typed.
+        for term in question.terms:
+            if is_arabic_term(term) != (question.language == "ar"):
+                also.setdefault(term, []).extend(self.lexical.across_scripts(term, held_too=True))
         return self.lexical.readings(question.terms, also, every_script)
 
     def search(self, question: Question, k: int | None = None, mode: str = "hybrid",

@@ -95,6 +95,16 @@ def test_a_named_country_reads_as_its_name_in_the_other_language(question, term,
     assert other in read_as[term]
 
 
+def test_a_latin_name_in_an_arabic_question_reads_as_the_body_spells_it(loaded_index):
+    # The English reference list holds "Shoigu" as typed; the Arabic body writes شويغو.
+    arabic = dict(zip(read("شو عمل Shoigu بمعرض Zhuhai؟").terms, loaded_index.readings(read("شو عمل Shoigu بمعرض Zhuhai؟"))))
+    assert "شويغو" in arabic["shoigu"] and "تشوهاي" in arabic["zhuhai"]
+    lexical = loaded_index.search(read("شو عمل Shoigu بمعرض Zhuhai؟"), k=1, mode="lexical")
+    assert "شويغو معرض الصين للطيران في تشوهاى" in lexical[0].chunk.text
+    # An English question keeps the name as written: its other spellings cost English search more.
+    assert loaded_index.readings(read("what did shoigu do")) == (("shoigu",),)
+
+
 @pytest.mark.parametrize("question", ["Which arms did Moscow supply to Beijing?", "which advanced russian arms went to china",
                                       "which russian weapons does china have"])
 def test_a_passage_ranks_by_its_sentence_that_answers(question, loaded_index):
