@@ -55,7 +55,8 @@ def answer(text: str, index: Index, config: Config) -> Answer:
     # cannot be answered from it, however close its nearest sentence.
     rule = ("unknown name" if unknown_mentions(question, index)
             else "" if gives_asked_values(question, quotes) else "value not given")
-    answered = level(confident, bool(rule), naming, config)
+    of_author = question.asks_for("author detail") and bool(scored) and by_chunk[scored[0][1].chunk_id].chunk.kind == "bio"
+    answered = level(confident, bool(rule), naming, of_author, config)
     if question.footnotes:  # "what is reference 5?" is answered by that entry, or not at all
         quotes, rule = named_footnote_quotes(question, index), "footnote number"
         answered = "quote" if quotes else "none"

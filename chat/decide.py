@@ -123,16 +123,18 @@ def confidence(values: dict[str, float], model: dict | None = None) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def level(confident: float, blocked: bool, naming: bool, config: Config) -> str:
+def level(confident: float, blocked: bool, naming: bool, of_author: bool, config: Config) -> str:
     """"quote" when confident, "related" (the closest passage, not a direct answer) when less so,
     "none" below that or when a rule says the article cannot answer. A question that only names
     something ("من هو شويغو؟") is quoted where the article names it: those sentences are what it
-    says of the name, however weakly a bare name embeds."""
+    says of the name, however weakly a bare name embeds. A question about the author whose closest
+    sentence is the author's bio (``of_author``: "where does the author work?") is shown the bio at
+    least: it is all the article says of its author."""
     if blocked:
         return "none"
     if naming or confident >= config.confident_answer:
         return "quote"
-    return "related" if confident >= config.related_answer else "none"
+    return "related" if confident >= config.related_answer or of_author else "none"
 
 
 def gives_asked_values(question: Question, quotes: tuple[Quote, ...]) -> bool:

@@ -243,11 +243,11 @@ def _named_terms(text: str) -> set[str]:
 
 
 def _about_article(terms: list[str], text: str) -> tuple[str, ...]:
-    """("title",), ("author",) or ("subject",) for a question asking only that of the article; ()
-    otherwise."""
+    """("title",), ("author",) or ("subject",) for a question asking only that of the article;
+    ("author detail",) for one asking more of its author; () otherwise."""
     held = set(terms)
     if held - FRAME_TERMS - ARTICLE_TERMS - TITLE_TERMS - AUTHOR_TERMS - NAME_TERMS - SUBJECT_TERMS:
-        return ()
+        return ("author detail",) if held & AUTHOR_TERMS else ()  # "where does the author work?"
     if not held:
         return ("subject",) if ASKS_ABOUT.search(text) else ()  # "what is it about?"
     if held & SUBJECT_TERMS:  # "the main point of the title" asks more than the title

@@ -172,6 +172,20 @@ def test_the_articles_title_and_author_are_quoted_from_the_article(question, kin
     assert result.passages[0].highlights  # the passage the quote comes from, first
 
 
+@pytest.mark.parametrize("question", ["where does the author work", "الجامعه اللي بيشتغل فيها الكاتب بأي دوله؟",
+                                      "is the author married"])
+def test_a_question_about_the_author_is_shown_the_bio_at_least(question, loaded_index, session_config):
+    # The model is not confident of the bio for these, but it is all the article says of its author.
+    result = answer(question, loaded_index, session_config)
+    assert result.level in ("quote", "related") and result.passages[0].kind == "bio"
+    assert "أفدالياني" in result.passages[0].text
+
+
+def test_a_question_about_the_authors_argument_is_answered_from_the_body(loaded_index, session_config):
+    result = answer("لماذا يرى الكاتب أن التفريق بين موسكو وبكين صعب؟", loaded_index, session_config)
+    assert result.level != "none" and result.passages[0].kind == "body"
+
+
 @pytest.mark.parametrize("question", ["what is the article about", "شو موضوع المقال؟", "summarize the article"])
 def test_what_the_article_is_about_is_its_title_and_opening_sentence(question, loaded_index, session_config):
     result = answer(question, loaded_index, session_config)
