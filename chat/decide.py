@@ -204,10 +204,13 @@ ARTICLE_PARTS = {"title": ("title",), "author": ("bio",), "subject": ("title", "
 
 
 def article_part_quotes(question: Question, index: Index) -> tuple[tuple[Quote, ...], tuple[Chunk, ...]]:
-    """For a question asking only the article's title, author or subject: each article's title,
-    the opening sentence of its author's bio, or its title and opening sentence; and the chunks
-    they are quoted from."""
+    """For a question asking only the article's title, author, subject or sources: each article's
+    title, the opening sentence of its author's bio, its title and opening sentence, or its
+    reference list; and the chunks they are quoted from."""
     found = []
+    if question.asks_for("references"):
+        entries = [_entry_quote(index.footnotes[key], 1.0) for key in sorted(index.footnotes)]
+        found += [(entry, index.chunk(entry.chunk_id)) for entry in entries]
     for asked, kinds in ARTICLE_PARTS.items():
         for kind in kinds if question.asks_for(asked) else ():
             for chunk, start, end in index.opening_sentences(kind):

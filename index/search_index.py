@@ -753,6 +753,10 @@ class Index:
     def footnote(self, article: str, number: int) -> Footnote | None:
         return self.footnotes.get((article, number))
 
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        position = self._positions.get(chunk_id)
+        return None if position is None else self.chunks[position]
+
     def footnotes_numbered(self, number: int) -> list[Footnote]:
         """Every article's reference-list entry numbered ``number``, in article order."""
         return [self.footnotes[key] for key in sorted(self.footnotes) if key[1] == number]

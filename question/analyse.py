@@ -124,6 +124,16 @@ SUBJECT_TERMS = frozenset(tokenize(
     "summarize overview thesis tldr موضوع موضوعه مواضيع فكرة فكرته الفكرة الرئيسية الأساسية ملخص لخص خلاصة "
     "يتحدث تتحدث يتكلم بيتكلم يدور يتناول يناقش بيناقش"
 ))
+# A question asking only for the article's sources ("list the sources", "what sources did the author
+# use?", "ما هي المراجع المستخدمة في المقال؟") is answered with its whole reference list.
+REFERENCE_TERMS = frozenset(tokenize(
+    "source sources reference references bibliography footnotes citations مصدر مصادر المصادر مرجع مراجع المراجع "
+    "حواشي الحواشي هوامش الهوامش"
+))
+LISTING_TERMS = frozenset(tokenize(
+    "list all show give used use uses cite cites cited rely relies draw draws quoted قائمة كل اعرض اعطني "
+    "المستخدمة المستخدم استخدم يستخدم استخدمها اعتمد يعتمد اعتمدها استند يستند المذكورة"
+))
 ASKS_ABOUT = _folded(r"\babout\s*\??\s*$|(?:^|\s)عن\s+(?:ماذا|ماذ|شو|ايش|إيش|وش|ايه|إيه)(?:\s|[؟?]|$)")
 ASKS_WHO = _folded(r"^\s*(?:who|whos|who's|من|مين)\b")
 # Words that frame a question about the article, or about what a term means, rather than ask about
@@ -243,9 +253,11 @@ def _named_terms(text: str) -> set[str]:
 
 
 def _about_article(terms: list[str], text: str) -> tuple[str, ...]:
-    """("title",), ("author",) or ("subject",) for a question asking only that of the article;
-    ("author detail",) for one asking more of its author; () otherwise."""
+    """("title",), ("author",), ("subject",) or ("references",) for a question asking only that of
+    the article; ("author detail",) for one asking more of its author; () otherwise."""
     held = set(terms)
+    if held & REFERENCE_TERMS and not held - FRAME_TERMS - ARTICLE_TERMS - AUTHOR_TERMS - REFERENCE_TERMS - LISTING_TERMS:
+        return ("references",)
     if held - FRAME_TERMS - ARTICLE_TERMS - TITLE_TERMS - AUTHOR_TERMS - NAME_TERMS - SUBJECT_TERMS:
         return ("author detail",) if held & AUTHOR_TERMS else ()  # "where does the author work?"
     if not held:

@@ -172,6 +172,20 @@ def test_the_articles_title_and_author_are_quoted_from_the_article(question, kin
     assert result.passages[0].highlights  # the passage the quote comes from, first
 
 
+@pytest.mark.parametrize("question", ["list the sources", "ما هي المراجع المستخدمة في المقال؟"])
+def test_a_question_asking_for_the_sources_is_answered_with_the_reference_list(question, loaded_index, session_config):
+    result = answer(question, loaded_index, session_config)
+    entries = [loaded_index.footnotes[key] for key in sorted(loaded_index.footnotes)]
+    assert result.level == "quote" and [q.text for q in result.quotes] == [e.text for e in entries]
+    assert [f.number for f in result.footnotes] == list(range(1, len(entries) + 1))
+    assert [p.chunk_id for p in result.passages] == [q.chunk_id for q in result.quotes]
+
+
+def test_a_question_asking_which_source_backs_a_claim_is_not_given_the_whole_list(loaded_index, session_config):
+    result = answer("which source says russia sold s-400 to china", loaded_index, session_config)
+    assert 0 < len(result.quotes) < 4 and any(4 in q.footnotes for q in result.quotes)
+
+
 @pytest.mark.parametrize("question", ["where does the author work", "الجامعه اللي بيشتغل فيها الكاتب بأي دوله؟",
                                       "is the author married"])
 def test_a_question_about_the_author_is_shown_the_bio_at_least(question, loaded_index, session_config):
