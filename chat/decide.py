@@ -14,7 +14,7 @@ from importlib import resources
 
 from iqtibas.config import Config
 from iqtibas.index import Index
-from iqtibas.question import designators, marker_numbers, tokenize, values_given
+from iqtibas.question import designators, is_conclusion_heading, marker_numbers, tokenize, values_given
 from iqtibas.records import Chunk, Footnote, Hit, Question, Quote, Sentence
 
 # Per question term, the index terms it may be written as (Index.readings).
@@ -204,18 +204,21 @@ ARTICLE_PARTS = {"title": ("title",), "author": ("bio",), "subject": ("title", "
 
 
 def article_part_quotes(question: Question, index: Index) -> tuple[tuple[Quote, ...], tuple[Chunk, ...]]:
-    """For a question asking only the article's title, author, subject or sources: each article's
-    title, the opening sentence of its author's bio, its title and opening sentence, or its
-    reference list; and the chunks they are quoted from."""
+    """For a question asking only the article's title, author, subject, conclusion or sources: each
+    article's title, the opening sentence of its author's bio, its title and opening sentence, the
+    first and last sentence of its conclusion, or its reference list; and the chunks they are
+    quoted from."""
     found = []
     if question.asks_for("references"):
         entries = [_entry_quote(index.footnotes[key], 1.0) for key in sorted(index.footnotes)]
         found += [(entry, index.chunk(entry.chunk_id)) for entry in entries]
-    for asked, kinds in ARTICLE_PARTS.items():
-        for kind in kinds if question.asks_for(asked) else ():
-            for chunk, start, end in index.opening_sentences(kind):
-                text = chunk.text[start - chunk.start:end - chunk.start]
-                found.append((Quote(text, chunk.id, chunk.article, start, end, 1.0, marker_numbers(text)), chunk))
+    spans = [span for asked, kinds in ARTICLE_PARTS.items() if question.asks_for(asked)
+             for kind in kinds for span in index.opening_sentences(kind)]
+    if question.asks_for("conclusion"):
+        spans += index.closing_sentences(is_conclusion_heading)
+    for chunk, start, end in spans:
+        text = chunk.text[start - chunk.start:end - chunk.start]
+        found.append((Quote(text, chunk.id, chunk.article, start, end, 1.0, marker_numbers(text)), chunk))
     found.sort(key=lambda pair: (pair[0].article, pair[0].start))
     return tuple(quote for quote, _ in found), tuple(chunk for _, chunk in found)
 

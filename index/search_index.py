@@ -25,6 +25,7 @@ import stat
 import threading
 import time
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -748,6 +749,26 @@ class Index:
                 seen.add(chunk.article)
                 _, start, end = (int(v) for v in self.sentence_spans[rows[0]])
                 found.append((chunk, start, end))
+        return found
+
+    def closing_sentences(self, is_closing: Callable[[str], bool]) -> list[tuple[Chunk, int, int]]:
+        """Per article, the first and the last sentence of the body section whose heading
+        ``is_closing`` accepts ("خاتمة", "Conclusion"), or of its last body paragraph where none
+        does, as (chunk, start, end) in article offsets."""
+        by_article: dict[str, list[int]] = {}
+        for p, chunk in enumerate(self.chunks):
+            if chunk.kind == "body" and p in self._sentence_rows:
+                by_article.setdefault(chunk.article, []).append(p)
+        found = []
+        for positions in by_article.values():
+            closing = [p for p in positions if is_closing(self.chunks[p].section)]
+            if not closing:
+                last = self.chunks[positions[-1]].paragraph
+                closing = [p for p in positions if self.chunks[p].paragraph == last]
+            rows = dict.fromkeys((self._sentence_rows[closing[0]][0], self._sentence_rows[closing[-1]][-1]))
+            for row in rows:
+                position, start, end = (int(v) for v in self.sentence_spans[row])
+                found.append((self.chunks[position], start, end))
         return found
 
     def footnote(self, article: str, number: int) -> Footnote | None:

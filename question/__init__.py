@@ -5,7 +5,14 @@ the footnote-marker and sentence patterns, country names, and what a question as
 ``analyse(text, config) -> Question`` is the only reader of a raw question.
 """
 
-from iqtibas.question.analyse import analyse, designators, detect_language, values_given, written_language
+from iqtibas.question.analyse import (
+    analyse,
+    designators,
+    detect_language,
+    is_conclusion_heading,
+    values_given,
+    written_language,
+)
 from iqtibas.question.scripts import is_arabic_term, spelling_key
 from iqtibas.question.sentences import MARKER, marker_numbers, sentence_spans
 from iqtibas.question.text import (
@@ -23,6 +30,7 @@ __all__ = [
     "analyse",
     "designators",
     "is_arabic_term",
+    "is_conclusion_heading",
     "spelling_key",
     "detect_language",
     "marker_numbers",

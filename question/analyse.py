@@ -134,6 +134,13 @@ LISTING_TERMS = frozenset(tokenize(
     "list all show give used use uses cite cites cited rely relies draw draws quoted قائمة كل اعرض اعطني "
     "المستخدمة المستخدم استخدم يستخدم استخدمها اعتمد يعتمد اعتمدها استند يستند المذكورة"
 ))
+# A question asking only what the article concludes ("what is the conclusion?", "شو استنتج الكاتب؟")
+# is answered with the first and last sentence of its concluding section (a heading holding one of
+# these words), or of its last paragraph.
+CONCLUSION_TERMS = frozenset(tokenize(
+    "conclusion conclusions conclude concludes concluded concluding takeaway takeaways verdict خاتمة الخاتمة "
+    "ختام الختام استنتاج الاستنتاج استنتاجات استنتج يستنتج يخلص خلص يختتم اختتم"
+))
 ASKS_ABOUT = _folded(r"\babout\s*\??\s*$|(?:^|\s)عن\s+(?:ماذا|ماذ|شو|ايش|إيش|وش|ايه|إيه)(?:\s|[؟?]|$)")
 ASKS_WHO = _folded(r"^\s*(?:who|whos|who's|من|مين)\b")
 # Words that frame a question about the article, or about what a term means, rather than ask about
@@ -253,11 +260,14 @@ def _named_terms(text: str) -> set[str]:
 
 
 def _about_article(terms: list[str], text: str) -> tuple[str, ...]:
-    """("title",), ("author",), ("subject",) or ("references",) for a question asking only that of
-    the article; ("author detail",) for one asking more of its author; () otherwise."""
+    """("title",), ("author",), ("subject",), ("conclusion",) or ("references",) for a question
+    asking only that of the article; ("author detail",) for one asking more of its author; ()
+    otherwise."""
     held = set(terms)
     if held & REFERENCE_TERMS and not held - FRAME_TERMS - ARTICLE_TERMS - AUTHOR_TERMS - REFERENCE_TERMS - LISTING_TERMS:
         return ("references",)
+    if held & CONCLUSION_TERMS and not held - FRAME_TERMS - ARTICLE_TERMS - AUTHOR_TERMS - CONCLUSION_TERMS:
+        return ("conclusion",)
     if held - FRAME_TERMS - ARTICLE_TERMS - TITLE_TERMS - AUTHOR_TERMS - NAME_TERMS - SUBJECT_TERMS:
         return ("author detail",) if held & AUTHOR_TERMS else ()  # "where does the author work?"
     if not held:
@@ -270,6 +280,11 @@ def _about_article(terms: list[str], text: str) -> tuple[str, ...]:
         return ("title",)
     # "what does the article say?", "whats it about"
     return ("subject",) if not held - FRAME_TERMS - ARTICLE_TERMS and (held & ARTICLE_TERMS or ASKS_ABOUT.search(text)) else ()
+
+
+def is_conclusion_heading(heading: str) -> bool:
+    """Whether a section heading names the article's conclusion ("خاتمة", "Conclusions")."""
+    return not set(tokenize(heading)).isdisjoint(CONCLUSION_TERMS)
 
 
 def _defined_terms(text: str) -> set[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -170,6 +171,37 @@ def test_the_articles_title_and_author_are_quoted_from_the_article(question, kin
     assert result.level == "quote" and result.decided_by == "article part" and chunk.kind == kind
     assert quote.text in chunk.text and (kind != "bio" or "أفدالياني" in quote.text)
     assert result.passages[0].highlights  # the passage the quote comes from, first
+
+
+@pytest.mark.parametrize("question", ["what does the article conclude", "ما هي خاتمة المقال؟"])
+def test_the_conclusion_is_the_first_and_last_sentence_of_the_concluding_section(question, loaded_index, session_config):
+    result = answer(question, loaded_index, session_config)
+    first, last = result.quotes
+    assert result.level == "quote" and result.decided_by == "article part"
+    assert first.text.startswith("وبشكل عام، شهدت العلاقات الصينية الروسية")
+    assert last.text == "وهذا يعني أن فض الشراكة الصينية الروسية هو سيناريو مستبعد للغاية."
+    sections = {c.id: c.section for c in loaded_index.chunks}
+    assert sections[first.chunk_id] == sections[last.chunk_id] == "خاتمة"
+
+
+@pytest.mark.parametrize("with_heading", [True, False])
+def test_an_added_articles_subject_and_conclusion_come_from_its_own_parts(with_heading, tmp_path, model, session_config):
+    from iqtibas.index import Index
+    from iqtibas.ingest import chunk_article, load_articles
+
+    text = (Path(__file__).parent / "data" / "english_article.txt").read_text(encoding="utf-8")
+    path = tmp_path / "energy.txt"
+    path.write_text(text if with_heading else text.replace("Conclusion\n\n", ""), encoding="utf-8")
+    assert ("\nConclusion\n" in path.read_text(encoding="utf-8")) == with_heading
+    config = dataclasses.replace(session_config, articles=(path,), index=tmp_path / "index")
+    articles = load_articles(config.articles)
+    index = Index.build(articles, [c for a in articles for c in chunk_article(a, config)], model, config)
+    closing = "Cooperation on energy has not resolved older disputes, but it has given the states reasons to keep talking."
+    # the concluding section, or the last paragraph where no heading says so: here one sentence, quoted once
+    assert [q.text for q in answer("what does the article conclude?", index, config).quotes] == [closing]
+    title, opening = answer("what is this article about", index, config).quotes
+    assert title.text == "Ports, Pipelines and Power in the Eastern Mediterranean"
+    assert opening.text.startswith("Energy discoveries off Cyprus") and opening.footnotes == (1,)
 
 
 @pytest.mark.parametrize("question", ["list the sources", "ما هي المراجع المستخدمة في المقال؟"])

@@ -181,11 +181,14 @@ def test_an_english_question_typed_in_lower_case_is_read_with_its_capitals(quest
     ("summarize the article", ("subject",)), ("what does the article say", ("subject",)),
     ("شو موضوع المقال؟", ("subject",)), ("عن ماذا يتحدث المقال", ("subject",)), ("المقال عن شو؟", ("subject",)),
     ("ما الفكرة الرئيسية للمقال؟", ("subject",)),
+    # asking what it concludes
+    ("what is the conclusion of the article", ("conclusion",)), ("شو استنتج الكاتب؟", ("conclusion",)),
+    ("what does the article conclude about iran", ()),
     # asking for its sources
     ("list the sources", ("source", "references")), ("what sources did the author use?", ("source", "references")),
     ("ما هي المراجع المستخدمة في المقال", ("source", "references")),
 ])
-def test_a_question_asking_only_the_articles_title_author_subject_or_sources_says_so(question, asks):
+def test_a_question_asking_only_the_articles_title_author_subject_conclusion_or_sources_says_so(question, asks):
     assert analyse(question, CONFIG).asks == asks
 
 
