@@ -200,14 +200,14 @@ def named_footnote_quotes(question: Question, index: Index) -> tuple[Quote, ...]
 # What a question about the article itself asks for, and the kind of chunk that gives it.
 # What a subject is given by: the title, and the opening sentence, which in a policy article or a
 # news story states what the article argues.
-ARTICLE_PARTS = {"title": ("title",), "author": ("bio",), "subject": ("title", "body")}
+ARTICLE_PARTS = {"title": ("title",), "author": ("bio",), "subject": ("title", "body"), "disclaimer": ("disclaimer",)}
 
 
 def article_part_quotes(question: Question, index: Index) -> tuple[tuple[Quote, ...], tuple[Chunk, ...]]:
-    """For a question asking only the article's title, author, subject, conclusion or sources: each
-    article's title, the opening sentence of its author's bio, its title and opening sentence, the
-    first and last sentence of its conclusion, or its reference list; and the chunks they are
-    quoted from."""
+    """For a question asking only the article's title, author, subject, disclaimer, conclusion or
+    sources: each article's title, the opening sentence of its author's bio, its title and opening
+    sentence, its disclaimer, the first and last sentence of its conclusion, or its reference list;
+    and the chunks they are quoted from."""
     found = []
     if question.asks_for("references"):
         entries = [_entry_quote(index.footnotes[key], 1.0) for key in sorted(index.footnotes)]

@@ -115,7 +115,7 @@ TOPIC = _folded(
 # or its author's bio, whatever the model makes of the words: a question holding no other term.
 TITLE_TERMS = frozenset(tokenize("title titled headline called عنوان العنوان عنوانه"))
 AUTHOR_TERMS = frozenset(tokenize("author authors authored writer writers wrote كاتب الكاتب كاتبه مؤلف المؤلف كتب كتبه"))
-ARTICLE_TERMS = frozenset(tokenize("article articles piece paper essay text مقال المقال مقاله النص"))
+ARTICLE_TERMS = frozenset(tokenize("article articles piece paper essay text مقال المقال مقاله النص نص"))
 NAME_TERMS = frozenset(tokenize("name اسم اسمه"))
 # A question asking only what the article is about ("what is the article about", "ما موضوع المقال؟",
 # "summarize the article", "عن شو بيحكي المقال؟") is answered by its title and its opening sentence.
@@ -134,6 +134,9 @@ LISTING_TERMS = frozenset(tokenize(
     "list all show give used use uses cite cites cited rely relies draw draws quoted قائمة كل اعرض اعطني "
     "المستخدمة المستخدم استخدم يستخدم استخدمها اعتمد يعتمد اعتمدها استند يستند المذكورة"
 ))
+# A question asking only for the article's disclaimer ("what does the disclaimer say?", "ما نص إخلاء
+# المسؤولية؟") is answered with it.
+DISCLAIMER_TERMS = frozenset(tokenize("disclaimer disclaimers إخلاء اخلاء المسؤولية مسؤولية تنويه"))
 # A question asking only what the article concludes ("what is the conclusion?", "شو استنتج الكاتب؟")
 # is answered with the first and last sentence of its concluding section (a heading holding one of
 # these words), or of its last paragraph.
@@ -260,14 +263,16 @@ def _named_terms(text: str) -> set[str]:
 
 
 def _about_article(terms: list[str], text: str) -> tuple[str, ...]:
-    """("title",), ("author",), ("subject",), ("conclusion",) or ("references",) for a question
-    asking only that of the article; ("author detail",) for one asking more of its author; ()
+    """("title",), ("author",), ("subject",), ("conclusion",), ("disclaimer",) or ("references",)
+    for a question asking only that of the article; ("author detail",) for one asking more of its author; ()
     otherwise."""
     held = set(terms)
     if held & REFERENCE_TERMS and not held - FRAME_TERMS - ARTICLE_TERMS - AUTHOR_TERMS - REFERENCE_TERMS - LISTING_TERMS:
         return ("references",)
     if held & CONCLUSION_TERMS and not held - FRAME_TERMS - ARTICLE_TERMS - AUTHOR_TERMS - CONCLUSION_TERMS:
         return ("conclusion",)
+    if held & DISCLAIMER_TERMS and not held - FRAME_TERMS - ARTICLE_TERMS - DISCLAIMER_TERMS - SUBJECT_TERMS:
+        return ("disclaimer",)
     if held - FRAME_TERMS - ARTICLE_TERMS - TITLE_TERMS - AUTHOR_TERMS - NAME_TERMS - SUBJECT_TERMS:
         return ("author detail",) if held & AUTHOR_TERMS else ()  # "where does the author work?"
     if not held:

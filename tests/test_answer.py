@@ -162,7 +162,7 @@ def test_a_lower_case_what_is_question_quotes_where_the_article_names_it(loaded_
 
 @pytest.mark.parametrize(("question", "kind"), [
     ("who wrote this article", "bio"), ("مين كاتب المقال؟", "bio"), ("what is the title of the article?", "title"),
-    ("ما عنوان المقال", "title"),
+    ("ما عنوان المقال", "title"), ("what does the disclaimer say", "disclaimer"), ("ما نص إخلاء المسؤولية؟", "disclaimer"),
 ])
 def test_the_articles_title_and_author_are_quoted_from_the_article(question, kind, loaded_index, session_config):
     result = answer(question, loaded_index, session_config)

@@ -184,6 +184,8 @@ def test_an_english_question_typed_in_lower_case_is_read_with_its_capitals(quest
     # asking what it concludes
     ("what is the conclusion of the article", ("conclusion",)), ("شو استنتج الكاتب؟", ("conclusion",)),
     ("what does the article conclude about iran", ()),
+    # asking for its disclaimer
+    ("what does the disclaimer say", ("disclaimer",)), ("ما نص إخلاء المسؤولية في المقال؟", ("disclaimer",)),
     # asking for its sources
     ("list the sources", ("source", "references")), ("what sources did the author use?", ("source", "references")),
     ("ما هي المراجع المستخدمة في المقال", ("source", "references")),
