@@ -50,10 +50,12 @@ class LexicalIndex:
         self.term_vectors = term_vectors
         # Names across scripts: each indexed term by its script and spelling key (question/scripts.py).
         self._by_spelling: dict[tuple, list[str]] = {}
+        self._by_merged_spelling: dict[tuple, list[str]] = {}  # repeated consonants counted once
         for term in vocabulary:
-            key = spelling_key(term)
-            if key:
-                self._by_spelling.setdefault((is_arabic_term(term), key), []).append(term)
+            for spellings, key in ((self._by_spelling, spelling_key(term)),
+                                   (self._by_merged_spelling, spelling_key(term, repeats_merged=True))):
+                if key:
+                    spellings.setdefault((is_arabic_term(term), key), []).append(term)
         # The parts of hyphenated terms, so "400" is known where "s-400" is.
         self._parts = {part for term in vocabulary if "-" in term for part in term.split("-")}
 
@@ -72,11 +74,15 @@ class LexicalIndex:
         """The indexed terms that spell ``term`` in the other script ("vostok" -> "فوستوك"), for a
         term the index does not hold as written (for one it holds, such as a name in the English
         reference list, they cost English questions' search more than they gained on the tune
-        split) unless ``held_too``."""
+        split) unless ``held_too``, which also reads a repeated consonant as one ("kissinger" ->
+        "كسنجر") when nothing else matches: callers pass it for a word read as a name."""
         key = spelling_key(term)
         if key is None or (term in self.bm25.vocab_dict and not held_too):
             return []
-        return self._by_spelling.get((not is_arabic_term(term), key), [])
+        found = self._by_spelling.get((not is_arabic_term(term), key), [])
+        if not found and held_too:  # a name: "Kissinger" is also كسنجر
+            return self._by_merged_spelling.get((not is_arabic_term(term), spelling_key(term, repeats_merged=True)), [])
+        return found
 
     def knows(self, term: str, across_scripts: bool = True) -> bool:
         """Whether the indexed texts hold the term: as written, or (``across_scripts``) in the other

@@ -35,20 +35,27 @@ ARABIC_CLASSES = {
 # How a word opens when not on a consonant: a vowel (written alef or ain in Arabic), w (waw) or y (ya).
 LATIN_OPENINGS = {**dict.fromkeys("aeiou", "A"), "w": "W", "y": "Y"}
 ARABIC_OPENINGS = {"ا": "A", "ع": "A", "و": "W", "ي": "Y", "ى": "Y"}
+REPEATED_CLASS = re.compile(r"(.)\1+")
 # A name of fewer letters than this is too short to be told apart by its consonants.
 MIN_NAME_LETTERS = 4
 
 
 @lru_cache(maxsize=8192)  # the same words come back in question after question
-def spelling_key(word: str) -> tuple[str, str] | None:
+def spelling_key(word: str, repeats_merged: bool = False) -> tuple[str, str] | None:
     """What two spellings of one name share: how it opens (a vowel, w, y, or a consonant: ""),
-    and its consonant skeleton; None for a word too short to tell apart so ("Xi", "Su")."""
+    and its consonant skeleton; None for a word too short to tell apart so ("Xi", "Su").
+
+    With ``repeats_merged``, a consonant written twice counts once, as Arabic writes it once
+    ("Kissinger" كسنجر); English words meet other Arabic words so ("supply" سبيل), so this is for
+    a word known to be a name."""
     word = word.lower()
     if len(word) < MIN_NAME_LETTERS or not word.isalpha():
         return None
     arabic = bool(ARABIC_LETTER.search(word))
     opening = (ARABIC_OPENINGS if arabic else LATIN_OPENINGS).get(word[0], "")
     shape = skeleton(word)
+    if repeats_merged:
+        shape = REPEATED_CLASS.sub(r"\1", shape)
     return (opening, shape) if shape else None
 
 

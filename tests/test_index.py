@@ -105,6 +105,19 @@ def test_a_latin_name_in_an_arabic_question_reads_as_the_body_spells_it(loaded_i
     assert loaded_index.readings(read("what did shoigu do")) == (("shoigu",),)
 
 
+def test_a_name_typed_with_a_doubled_letter_meets_its_arabic_spelling(model):
+    from iqtibas.index.lexical import LexicalIndex
+    from iqtibas.index.model import embed
+
+    lexical = LexicalIndex.build(["هل هو عكس حقبة كسنجر؟", "على سبيل المثال، زار محمد بكين."],
+                                 lambda terms: embed(model, terms, "query"))
+    assert lexical.across_scripts("kissinger", held_too=True) == ["كسنجر"]
+    assert lexical.across_scripts("mohammed", held_too=True) == ["محمد"]
+    # Only for a word read as a name: an English word meets other Arabic words so ("supply", سبيل).
+    assert lexical.across_scripts("kissinger") == [] and lexical.across_scripts("supply") == []
+    assert lexical.across_scripts("supply", held_too=True) == ["سبيل"]
+
+
 @pytest.mark.parametrize("question", ["Which arms did Moscow supply to Beijing?", "which advanced russian arms went to china",
                                       "which russian weapons does china have"])
 def test_a_passage_ranks_by_its_sentence_that_answers(question, loaded_index):
