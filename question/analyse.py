@@ -101,6 +101,8 @@ DEFINITION = _folded(
     r"|^\s*(?:what|who)(?:\s+(?:is|are|was|were)|'s|’s|s)\s+(?:(?:the|an?)\s+)?(\S+(?:\s+\S+){0,2}?)\s*\??\s*$"
     r"|^\s*what\s+(?:does|do)\s+(?:(?:the|an?)\s+)?(\S+(?:\s+\S+){0,2}?)\s+mean\s*\??\s*$"
 )
+# The words a chat question may open with before it asks ("ok so", "hey", "طيب").
+CHAT_OPENING = _folded(r"^\s*(?:(?:ok|okay|so|hey|hi|well|um|and|but|also|btw|lol|طيب|يعني)\b[,.!،]?\s*)+")
 # "What does the article say about X?" asks, as "what is X?" does, for what the article says of X
 # ("whats the article say about iran", "tell me about the sco", "شو بيحكي المقال عن الناتو؟").
 TOPIC = _folded(
@@ -142,7 +144,7 @@ DISCLAIMER_TERMS = frozenset(tokenize("disclaimer disclaimers إخلاء اخل�
 # these words), or of its last paragraph.
 CONCLUSION_TERMS = frozenset(tokenize(
     "conclusion conclusions conclude concludes concluded concluding takeaway takeaways verdict خاتمة الخاتمة "
-    "ختام الختام استنتاج الاستنتاج استنتاجات استنتج يستنتج يخلص خلص يختتم اختتم"
+    "ختام الختام استنتاج الاستنتاج استنتاجات استنتج يستنتج يخلص خلص يختتم اختتم توصل وصل end ending"
 ))
 ASKS_ABOUT = _folded(r"\babout\s*\??\s*$|(?:^|\s)عن\s+(?:ماذا|ماذ|شو|ايش|إيش|وش|ايه|إيه)(?:\s|[؟?]|$)")
 ASKS_WHO = _folded(r"^\s*(?:who|whos|who's|من|مين)\b")
@@ -150,7 +152,10 @@ ASKS_WHO = _folded(r"^\s*(?:who|whos|who's|من|مين)\b")
 # something in it.
 FRAME_TERMS = frozenset(tokenize(
     "article text piece say says said tell me mention mentions mentioned write writes wrote written whats whos "
-    "mean meant المقال النص يقول يذكر ذكر يقوله يحكي بيحكي بيقول قال يعني تعني معنى المقصود"
+    "mean meant المقال النص يقول يذكر ذكر يقوله يحكي بيحكي بيقول قال يعني تعني معنى المقصود "
+    # and the words a chat adds to any question ("ok so", "hey quick one", "باختصار")
+    "ok okay so hey hi please pls plz lol quick one quickly brief briefly short basically just باختصار بإيجاز "
+    "اختصار لو سمحت فضلك طيب لها له لهم"
 ))
 
 
@@ -269,7 +274,7 @@ def _about_article(terms: list[str], text: str) -> tuple[str, ...]:
     held = set(terms)
     if held & REFERENCE_TERMS and not held - FRAME_TERMS - ARTICLE_TERMS - AUTHOR_TERMS - REFERENCE_TERMS - LISTING_TERMS:
         return ("references",)
-    if held & CONCLUSION_TERMS and not held - FRAME_TERMS - ARTICLE_TERMS - AUTHOR_TERMS - CONCLUSION_TERMS:
+    if held & CONCLUSION_TERMS and not held - FRAME_TERMS - ARTICLE_TERMS - AUTHOR_TERMS - CONCLUSION_TERMS - SUBJECT_TERMS:
         return ("conclusion",)
     if held & DISCLAIMER_TERMS and not held - FRAME_TERMS - ARTICLE_TERMS - DISCLAIMER_TERMS - SUBJECT_TERMS:
         return ("disclaimer",)
@@ -295,6 +300,7 @@ def is_conclusion_heading(heading: str) -> bool:
 def _defined_terms(text: str) -> set[str]:
     """The terms of X in "who/what is X?" ("من هو شويغو؟", "ما هي منظمة شنغهاي للتعاون؟", "what is aukus")
     or "what does the article say about X?"."""
+    text = CHAT_OPENING.sub("", text)  # "ok so who is shoigu" asks "who is shoigu"
     match = DEFINITION.match(text) or TOPIC.match(text)
     return set(tokenize(next(group for group in match.groups() if group))) if match else set()
 

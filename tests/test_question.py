@@ -184,6 +184,9 @@ def test_an_english_question_typed_in_lower_case_is_read_with_its_capitals(quest
     # asking what it concludes
     ("what is the conclusion of the article", ("conclusion",)), ("شو استنتج الكاتب؟", ("conclusion",)),
     ("what does the article conclude about iran", ()),
+    # with the words a chat adds
+    ("شو موضوع المقال باختصار؟", ("subject",)), ("ok so tldr what does the author conclude at the end?", ("conclusion",)),
+    ("وش الخلاصة اللي وصل لها الكاتب؟", ("conclusion",)), ("hey quick one who wrote this", ("author",)),
     # asking for its disclaimer
     ("what does the disclaimer say", ("disclaimer",)), ("ما نص إخلاء المسؤولية في المقال؟", ("disclaimer",)),
     # asking for its sources
@@ -195,7 +198,7 @@ def test_a_question_asking_only_the_articles_title_author_subject_conclusion_or_
 
 
 @pytest.mark.parametrize(("question", "defined"), [
-    ("what is aukus", ("aukus",)), ("whats the sco?", ("sco",)), ("Who was Shoigu?", ("shoigu",)),
+    ("what is aukus", ("aukus",)), ("whats the sco?", ("sco",)), ("ok so who is shoigu", ("shoigu",)), ("Who was Shoigu?", ("shoigu",)),
     ("ماهو حلف اوكوس", ("اوكوس", "حلف")), ("what is the role of aukus in asia", ()), ("why is aukus here", ()),
     ("what does the article say about the sco", ("sco",)), ("tell me about aukus", ("aukus",)),
     ("ماذا يقول المقال عن الهند؟", ("هند",)), ("شو بيحكي المقال عن بحر الصين", ("بحر", "صين")),
