@@ -55,16 +55,16 @@ def answer(text: str, index: Index, config: Config) -> Answer:
     # cannot be answered from it, however close its nearest sentence.
     rule = ("unknown name" if unknown_mentions(question, index)
             else "" if gives_asked_values(question, quotes) else "value not given")
-    of_author = question.asks_for("author detail") and bool(scored) and by_chunk[scored[0][1].chunk_id].chunk.kind == "bio"
-    answered = level(confident, bool(rule), naming, of_author, config)
+    closest_is_bio = bool(scored) and by_chunk[scored[0][1].chunk_id].chunk.kind == "bio"
+    answered = level(confident, bool(rule), naming, question.asks_for("author detail") and closest_is_bio, config)
     if question.footnotes:  # "what is reference 5?" is answered by that entry, or not at all
         quotes, rule = named_footnote_quotes(question, index), "footnote number"
         answered = "quote" if quotes else "none"
-    elif (parts := article_part_quotes(question, index))[0]:  # "who wrote this?": the author's bio
-        (quotes, quoted), answered, rule = parts, "quote", "article part"
+    elif parts := article_part_quotes(question, index):  # "who wrote this?": the author's bio
+        quotes, answered, rule = parts, "quote", "article part"
         # The passages quoted lead, in article order, retrieved or not.
-        retrieved = {hit.chunk.id: hit for hit in hits}
-        lead = [retrieved.get(chunk.id, Hit(chunk, 0.0, 0)) for chunk in dict.fromkeys(quoted)]
+        lead = [by_chunk.get(chunk_id) or Hit(index.chunk(chunk_id), 0.0, 0)
+                for chunk_id in dict.fromkeys(q.chunk_id for q in quotes)]
         hits = (lead + [hit for hit in hits if hit not in lead])[:max(config.k, len(lead))]
     if answered != "quote":
         quotes = ()

@@ -203,24 +203,21 @@ def named_footnote_quotes(question: Question, index: Index) -> tuple[Quote, ...]
 ARTICLE_PARTS = {"title": ("title",), "author": ("bio",), "subject": ("title", "body"), "disclaimer": ("disclaimer",)}
 
 
-def article_part_quotes(question: Question, index: Index) -> tuple[tuple[Quote, ...], tuple[Chunk, ...]]:
+def article_part_quotes(question: Question, index: Index) -> tuple[Quote, ...]:
     """For a question asking only the article's title, author, subject, disclaimer, conclusion or
     sources: each article's title, the opening sentence of its author's bio, its title and opening
     sentence, its disclaimer, the first and last sentence of its conclusion, or its reference list;
-    and the chunks they are quoted from."""
-    found = []
-    if question.asks_for("references"):
-        entries = [_entry_quote(index.footnotes[key], 1.0) for key in sorted(index.footnotes)]
-        found += [(entry, index.chunk(entry.chunk_id)) for entry in entries]
+    in article order."""
+    quotes = [_entry_quote(index.footnotes[key], 1.0) for key in sorted(index.footnotes)] \
+        if question.asks_for("references") else []
     spans = [span for asked, kinds in ARTICLE_PARTS.items() if question.asks_for(asked)
              for kind in kinds for span in index.opening_sentences(kind)]
     if question.asks_for("conclusion"):
         spans += index.closing_sentences(is_conclusion_heading)
     for chunk, start, end in spans:
         text = chunk.text[start - chunk.start:end - chunk.start]
-        found.append((Quote(text, chunk.id, chunk.article, start, end, 1.0, marker_numbers(text)), chunk))
-    found.sort(key=lambda pair: (pair[0].article, pair[0].start))
-    return tuple(quote for quote, _ in found), tuple(chunk for _, chunk in found)
+        quotes.append(Quote(text, chunk.id, chunk.article, start, end, 1.0, marker_numbers(text)))
+    return tuple(sorted(quotes, key=lambda q: (q.article, q.start)))
 
 
 def _entry_quote(footnote: Footnote, score: float) -> Quote:

@@ -146,6 +146,13 @@ CONCLUSION_TERMS = frozenset(tokenize(
     "conclusion conclusions conclude concludes concluded concluding takeaway takeaways verdict خاتمة الخاتمة "
     "ختام الختام استنتاج الاستنتاج استنتاجات استنتج يستنتج يخلص خلص يختتم اختتم توصل وصل end ending"
 ))
+# The parts asked for by their own words, and the words that may stand beside them ("what sources
+# did the author use?", "tldr what does the author conclude?").
+ARTICLE_PART_TERMS = (
+    ("references", REFERENCE_TERMS, LISTING_TERMS | AUTHOR_TERMS),
+    ("conclusion", CONCLUSION_TERMS, SUBJECT_TERMS | AUTHOR_TERMS),
+    ("disclaimer", DISCLAIMER_TERMS, SUBJECT_TERMS),
+)
 ASKS_ABOUT = _folded(r"\babout\s*\??\s*$|(?:^|\s)عن\s+(?:ماذا|ماذ|شو|ايش|إيش|وش|ايه|إيه)(?:\s|[؟?]|$)")
 ASKS_WHO = _folded(r"^\s*(?:who|whos|who's|من|مين)\b")
 # Words that frame a question about the article, or about what a term means, rather than ask about
@@ -269,15 +276,12 @@ def _named_terms(text: str) -> set[str]:
 
 def _about_article(terms: list[str], text: str) -> tuple[str, ...]:
     """("title",), ("author",), ("subject",), ("conclusion",), ("disclaimer",) or ("references",)
-    for a question asking only that of the article; ("author detail",) for one asking more of its author; ()
-    otherwise."""
+    for a question asking only that of the article; ("author detail",) for one asking more of its
+    author; () otherwise."""
     held = set(terms)
-    if held & REFERENCE_TERMS and not held - FRAME_TERMS - ARTICLE_TERMS - AUTHOR_TERMS - REFERENCE_TERMS - LISTING_TERMS:
-        return ("references",)
-    if held & CONCLUSION_TERMS and not held - FRAME_TERMS - ARTICLE_TERMS - AUTHOR_TERMS - CONCLUSION_TERMS - SUBJECT_TERMS:
-        return ("conclusion",)
-    if held & DISCLAIMER_TERMS and not held - FRAME_TERMS - ARTICLE_TERMS - DISCLAIMER_TERMS - SUBJECT_TERMS:
-        return ("disclaimer",)
+    for part, own, beside in ARTICLE_PART_TERMS:
+        if held & own and not held - own - beside - FRAME_TERMS - ARTICLE_TERMS:
+            return (part,)
     if held - FRAME_TERMS - ARTICLE_TERMS - TITLE_TERMS - AUTHOR_TERMS - NAME_TERMS - SUBJECT_TERMS:
         return ("author detail",) if held & AUTHOR_TERMS else ()  # "where does the author work?"
     if not held:
@@ -288,8 +292,9 @@ def _about_article(terms: list[str], text: str) -> tuple[str, ...]:
         return ("author",)
     if held & TITLE_TERMS or held & NAME_TERMS and held & ARTICLE_TERMS:  # "the article's name" is its title
         return ("title",)
-    # "what does the article say?", "whats it about"
-    return ("subject",) if not held - FRAME_TERMS - ARTICLE_TERMS and (held & ARTICLE_TERMS or ASKS_ABOUT.search(text)) else ()
+    if held - FRAME_TERMS - ARTICLE_TERMS:
+        return ()
+    return ("subject",) if held & ARTICLE_TERMS or ASKS_ABOUT.search(text) else ()  # "what does the article say?"
 
 
 def is_conclusion_heading(heading: str) -> bool:
