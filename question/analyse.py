@@ -57,10 +57,11 @@ DATE = re.compile(
     r"|(?:العقد|القرن)\s+(?:الأول|الثاني|الثالث|الرابع|الخامس|السادس|السابع|الثامن|التاسع|العاشر|الحادي|العشرين)"
     r"|يناير|فبراير|مارس|أبريل|إبريل|مايو|يونيو|يوليو|أغسطس|سبتمبر|أكتوبر|نوفمبر|ديسمبر"
 )
+# Arabic "one" (واحد) is left out: stripped of its و it reads as أحد, "one of" ("أحد الجوانب"), not a count.
 NUMBER_WORDS = frozenset(tokenize(
     "one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred hundreds "
     "thousand thousands million millions billion billions dozen dozens "
-    "واحد واحدة اثنان اثنين اثنتان ثلاث ثلاثة أربع أربعة خمس خمسة ست ستة سبع سبعة ثمان ثماني ثمانية تسع تسعة "
+    "اثنان اثنين اثنتان ثلاث ثلاثة أربع أربعة خمس خمسة ست ستة سبع سبعة ثمان ثماني ثمانية تسع تسعة "
     "عشر عشرة عشرات عشرين مئة مائة مئات ألف آلاف مليون ملايين مليار مليارات"
 ))
 # Answer type. The embedding model reads topic, not what a question asks for: to "Which Russian

@@ -69,6 +69,7 @@ def test_which_equipment_questions_want_designators_the_question_lacks(question,
         ("منظومات الدفاع الجوي S-400 … الصواريخ 3M-54E إلى الصين[4].", set()),
         ("China bought twenty-four Su-35 jets in 2015", {"twenty", "four"}),
         ("ثلاثة آلاف جندي", {"ثلاثه", "الاف"}),
+        ("وكان أحد الجوانب الحيوية الأخرى للتعاون", set()),  # "one of", not a count
     ],
 )
 def test_counts_are_numbers_that_are_not_years_markers_or_designators(text, found):
