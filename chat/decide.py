@@ -88,7 +88,8 @@ META_KINDS = ("title", "bio", "disclaimer")
 def signals(question: Question, readings: Readings, scored: list[tuple[float, Sentence]], hits: list[Hit],
             quotes: tuple[Quote, ...], naming: bool) -> dict[str, float]:
     """General signals of whether the best quote answers: how similar it is and by what margin,
-    how well its passage matches, how much of the question it covers, whether it is a hub."""
+    how well its passage matches, how much of the question it covers, whether it is a hub, whether
+    it gives the kind of value asked for."""
     similarities = sorted((s.dense for _, s in scored), reverse=True) + [0.0, 0.0]
     best = scored[0][1] if scored else None
     kinds = {hit.chunk.id: hit.chunk.kind for hit in hits}
@@ -105,6 +106,7 @@ def signals(question: Question, readings: Readings, scored: list[tuple[float, Se
         "naming": float(naming),
         "meta": float(best is not None and kinds[best.chunk_id] in META_KINDS),
         "terms": float(len(set(question.terms))),
+        "value": float(gives_a_value_asked(question, quotes)),
     }
 
 
@@ -137,14 +139,32 @@ def level(confident: float, blocked: bool, naming: bool, of_author: bool, config
     return "related" if confident >= config.related_answer or of_author else "none"
 
 
+def _gives_new(kind: str, question: Question, quote: Quote) -> bool:
+    """Whether the quote gives a value of this kind that the question does not already hold: a
+    count, a date, equipment, or a source (a footnote)."""
+    if kind == "source":
+        return bool(quote.footnotes)
+    if kind == "equipment":
+        return bool(designators(quote.text) - set(question.designators))
+    return bool(values_given(kind, quote.text) - set(question.counts if kind == "count" else question.dates))
+
+
+# The kinds of value a question can ask for that a sentence can be seen to give.
+VALUE_KINDS = ("count", "date", "equipment", "source")
+
+
 def gives_asked_values(question: Question, quotes: tuple[Quote, ...]) -> bool:
     """False when the question asks how many or when and no quote gives a count or a date it
     does not already hold."""
-    held = {"count": set(question.counts), "date": set(question.dates)}
-    for kind, known in held.items():
-        if question.asks_for(kind) and not any(values_given(kind, quote.text) - known for quote in quotes):
-            return False
-    return True
+    return all(any(_gives_new(kind, question, quote) for quote in quotes)
+               for kind in ("count", "date") if question.asks_for(kind))
+
+
+def gives_a_value_asked(question: Question, quotes: tuple[Quote, ...]) -> bool:
+    """Whether the question asks for a kind of value (a count, a date, equipment, a source) and a
+    quote gives one: what it asks for is seen in the answer, not only its words."""
+    return any(question.asks_for(kind) and any(_gives_new(kind, question, quote) for quote in quotes)
+               for kind in VALUE_KINDS)
 
 
 def choose_quotes(scored: list[tuple[float, Sentence]], chunks: dict[str, Chunk], config: Config) -> tuple[Quote, ...]:

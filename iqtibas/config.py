@@ -140,13 +140,13 @@ class Config:
         min=0.0,
     )
     confident_answer: float = _setting(
-        0.6, "Confidence (0..1, the answerability model's probability that the quote answers) from which the "
+        0.55, "Confidence (0..1, the answerability model's probability that the quote answers) from which the "
         "bot quotes \"According to the article:\" (chosen on the tune split from the held-out figures that "
         "`iqtibas eval --split tune --fit-answerability FILE` prints).",
         min=0.0, max=1.0,
     )
     related_answer: float = _setting(
-        0.2, "Confidence from which, below confident_answer, the bot says the article does not answer directly "
+        0.15, "Confidence from which, below confident_answer, the bot says the article does not answer directly "
         "and shows the closest passage; below it, the article does not say.",
         min=0.0, max=1.0,
     )

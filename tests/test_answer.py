@@ -75,6 +75,21 @@ def test_a_date_the_article_gives_is_quoted(question, year, loaded_index, sessio
     assert any(year in q.text for q in result.quotes)
 
 
+@pytest.mark.parametrize("question", ["متى وقعت خارطة الطريق العسكرية؟", "امتى وقعو خارطة الطريق العسكريه",
+                                      "when was the military roadmap signed"])
+def test_a_quote_giving_the_date_asked_for_is_quoted_confidently(question, loaded_index, session_config):
+    # Short questions score low on similarity alone; that the quote gives the kind of value asked
+    # for (here a date) is what the answerability model weighs most.
+    result = answer(question, loaded_index, session_config)
+    assert result.level == "quote" and result.signals["value"] == 1.0
+    assert any("في نوفمبر 2021" in q.text and "خارطة طريق للتعاون العسكري" in q.text for q in result.quotes)
+
+
+def test_a_question_asking_no_kind_of_value_has_none_given(loaded_index, session_config):
+    result = answer("Why is the US unlikely to split Russia from China?", loaded_index, session_config)
+    assert result.signals["value"] == 0.0
+
+
 def test_a_date_a_reference_entry_gives_is_quoted(loaded_index, session_config):
     # The body sentence citing [4] names no date; its reference entry does, so the date rule lets it
     # be quoted (whether confidently is the answerability model's call).
@@ -310,7 +325,8 @@ def test_render_text_shows_quote_and_footnote(loaded_index, session_config):
 
 def test_a_related_answer_shows_first_the_passage_holding_its_closest_sentence(loaded_index, session_config):
     question = "ما الأسلحة التي باتت الصين تنتجها محليًا؟"
-    result = answer(question, loaded_index, session_config)
+    never_confident = dataclasses.replace(session_config, confident_answer=1.0, related_answer=0.0)
+    result = answer(question, loaded_index, never_confident)
     assert result.level == "related" and result.quotes == ()
     quoted = answer(question, loaded_index, dataclasses.replace(session_config, confident_answer=0.0)).quotes
     closest = max(quoted, key=lambda quote: quote.score)
