@@ -16,6 +16,7 @@ from iqtibas.question.text import (
     LATIN_TOKEN,
     LATIN_WORD,
     LETTER_FOLDS,
+    singular,
     tokenize,
     usable_text,
     visible_text,
@@ -330,7 +331,7 @@ def _decade_words(term: str) -> tuple[tuple[str, ...], ...]:
 
 def designators(text: str) -> set[str]:
     """Equipment names as the article writes them: Latin letters with digits (Su-35, S-400, 3M-54E)."""
-    return {word for word in LATIN_TOKEN.findall(text) if LATIN_WORD.search(word) and DIGIT.search(word)}
+    return {singular(word) for word in LATIN_TOKEN.findall(text) if LATIN_WORD.search(word) and DIGIT.search(word)}
 
 
 def counts(text: str) -> set[str]:

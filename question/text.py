@@ -12,7 +12,7 @@ import unicodedata
 from iqtibas.records import IqtibasError
 
 # Bump when a rule below changes what ``tokenize`` returns.
-TOKENIZER_VERSION = 2
+TOKENIZER_VERSION = 3
 
 TASHKEEL = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
 TATWEEL = "\u0640"
@@ -34,6 +34,8 @@ LATIN_TOKEN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 # A search token is a run of Arabic letters, or of other letters and digits possibly joined by
 # hyphens ("s-400", "su-35"); the scripts are split apart, as in "AUKUSو" (AUKUS + "and").
 NON_ARABIC_WORD = r"[^\W_\u0600-\u06ff]+"
+# A model name with a plural s ("S-400s", "Su-35s"): a letter first, a digit before the s.
+PLURAL_DESIGNATOR = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*\ds")
 TOKEN = re.compile(rf"{NON_ARABIC_WORD}(?:-{NON_ARABIC_WORD})*|[\u0621-\u064a]+")
 ARABIC_LETTER = re.compile("[\u0621-\u064a]")
 # Clitics stripped from the front of an Arabic word (longest first), keeping a stem of 3+ letters.
@@ -70,6 +72,12 @@ def normalize_arabic(text: str) -> str:
     return strip_diacritics(unicodedata.normalize("NFKC", text)).translate(LETTER_FOLDS).lower()
 
 
+def singular(word: str) -> str:
+    """A model name in the plural as its name: "S-400s", "Su-35s" and "F-16s" are S-400, Su-35 and F-16
+    (a decade, "1990s", starts with its digit and stays)."""
+    return word[:-1] if PLURAL_DESIGNATOR.fullmatch(word) else word
+
+
 def _stem(word: str) -> str:
     if ARABIC_LETTER.match(word):
         for prefix in ARABIC_PREFIXES:
@@ -81,7 +89,7 @@ def _stem(word: str) -> str:
 def tokenize(text: str) -> list[str]:
     """Normalised search terms of a text; hyphenated names also match unhyphenated ("s-400", "s400")."""
     terms = []
-    for token in TOKEN.findall(normalize_arabic(text)):
+    for token in map(singular, TOKEN.findall(normalize_arabic(text))):
         if token in STOPWORDS or (len(token) < 2 and not token.isdigit()):
             continue
         terms.append(_stem(token))

@@ -41,6 +41,13 @@ def test_weapons_question_quotes_the_s400_sentence_with_footnote_4(question, loa
     assert footnote.url.startswith("https://ssi.armywarcollege.edu/")
 
 
+@pytest.mark.parametrize("question", ["did russia sell S-400s to china", "which country sold china its Su-35s"])
+def test_a_model_name_in_the_plural_is_the_model_the_article_names(question, loaded_index, session_config):
+    result = answer(question, loaded_index, session_config)
+    assert result.decided_by != "unknown name"
+    assert S400_SENTENCE in [q.text for q in result.quotes]
+
+
 @pytest.mark.parametrize("question", ["What weapons can China now produce domestically?",
                                       "ما الأسلحة التي باتت الصين تنتجها محليًا؟"])
 def test_an_equipment_question_answered_without_designators_keeps_its_answer(question, loaded_index, session_config):

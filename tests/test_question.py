@@ -27,6 +27,11 @@ def test_tokenize_keeps_latin_names_whole_and_joined():
     assert tokenize("what is the") == []
 
 
+def test_a_model_name_in_the_plural_is_tokenized_as_the_name_but_a_decade_is_not():
+    assert tokenize("S-400s and F-16s") == ["s-400", "s400", "f-16", "f16"]
+    assert tokenize("the 1990s") == ["1990s"]
+
+
 @pytest.mark.parametrize(
     ("question", "language"),
     [
