@@ -26,8 +26,8 @@ from iqtibas.records import IqtibasError, Mention, Question
 # Latin words that are names inside Arabic text (S-400, AUKUS) rather than English prose.
 LATIN_NAME = re.compile(r"^[A-Z0-9]+$|\d")
 DIGIT = re.compile(r"\d")
-# A question asking how many ("How many…", "كم عدد…"), what share or what price ("نسبة", "سعر";
-# not ثمن, which is also ثمّن, "praised") or when ("When…", "متى…") is answered only by a sentence
+# A question asking how many ("How many…", "كم عدد…"), what share or what price ("نسبة", not
+# بالنسبة, "as for"; "سعر"; not ثمن, which is also ثمّن, "praised") or when ("When…", "متى…") is answered only by a sentence
 # that gives a count or a date the question does not already hold. A count is a number that is not
 # a year, a footnote marker or part of a designator (Su-35), or a number word; a date is a year, a
 # decade or a month.
@@ -40,7 +40,7 @@ def _folded(pattern: str) -> re.Pattern:
 
 ASKS_FOR_COUNT = _folded(
     r"\bhow\s+(?:many|much)\b|\bwhat\s+(?:percentage|percent|share)\b|\b(?:price|prices|cost|costs)\b"
-    r"|(?:^|\s)(?:كم|بكم|قديش|قدّيش|كام)\s+(?!دام|استمر)|نسبة|سعر|أسعار|تكلفة|كلفة"
+    r"|(?:^|\s)(?:كم|بكم|قديش|قدّيش|كام)\s+(?!دام|استمر)|(?<!بال)نسبة|سعر|أسعار|تكلفة|كلفة"
 )
 ASKS_FOR_DATE = _folded(
     r"^\s*(?:since\s+)?when\b|\b(?:in\s+)?(?:what|which)\s+(?:year|years|month|decade|date)\b|\bdate\s+of\b"

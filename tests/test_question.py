@@ -147,6 +147,8 @@ def test_different_words_do_not_meet(latin, arabic):
     ("كم تكلفة الصفقة؟", True), ("What share of Russian exports goes to China?", True),
     ("What does the article say about the price of cooperation?", True),
     ("هل ثمّنت روسيا موقف الصين؟", False), ("What does Russia sell to China?", False),
+    ("ما نسبة صادرات السلاح الروسي إلى الصين؟", True),
+    ("ما فوائد المناورات بالنسبة للطرفين؟", False),  # بالنسبة ل: "for", not a share
 ])
 def test_a_question_asking_a_price_or_share_asks_for_a_count(question, count):
     assert analyse(question, CONFIG).asks_for("count") is count
