@@ -84,12 +84,15 @@ ASKS_FOR_SOURCE = _folded(
     r"|headlines?|stor(?:y|ies))\b"
     r"|مصدر|مصادر|مرجع|مراجع|حاشي|هامش|نشر|صحيف|مجلة|وكالة|رابط|روابط|نقلت|استشهد|خبر|أخبار|تقرير|تقارير"
 )
-# A question naming a footnote by its number ("what is reference 5?", "المرجع رقم 5", "[5]") asks
-# for that entry of the reference list. Up to three digits, so that a year is not read as one.
+# A question naming footnotes by number ("what is reference 5?", "المرجع رقم 5", "[5]", "footnotes 1, 2
+# and 3", "الحواشي 1 و2 و3") asks for those entries of the reference list. Up to three digits, so
+# that a year is not read as one.
+_FOOTNOTE_NUMBER = r"\[?\d{1,3}\]?(?!\d)"
+_FOOTNOTE_NUMBERS = rf"{_FOOTNOTE_NUMBER}(?:\s*(?:,|،|and|&|و)\s*{_FOOTNOTE_NUMBER})*"
 NAMES_FOOTNOTE = _folded(
-    r"\b(?:references?|refs?|sources?|footnotes?|citations?)\s*(?:no\.?|number|#)?\s*\[?(\d{1,3})\]?(?!\d)"
-    r"|(?:المرجع|مرجع|المصدر|مصدر|الحاشية|حاشية|الهامش|هامش)\s*(?:رقم)?\s*\[?(\d{1,3})\]?(?!\d)"
-    r"|\[(\d{1,3})\]"
+    rf"\b(?:references?|refs?|sources?|footnotes?|citations?)\s*(?:nos?\.?|numbers?|#)?\s*{_FOOTNOTE_NUMBERS}"
+    rf"|(?:ال)?(?:مرجع|مراجع|مصدر|مصادر|حاشية|حواشي|هامش|هوامش)\s*(?:رقم|أرقام)?\s*{_FOOTNOTE_NUMBERS}"
+    r"|\[\d{1,3}\]"
 )
 ASKS = (("count", ASKS_FOR_COUNT), ("date", ASKS_FOR_DATE), ("equipment", ASKS_FOR_EQUIPMENT),
         ("source", ASKS_FOR_SOURCE))
@@ -201,7 +204,8 @@ def analyse(text: str, config: Config) -> Question:
         counts=tuple(sorted(counts(cleaned))),
         dates=tuple(sorted(dates(cleaned))),
         mentions=_mentions(terms, cleaned),
-        footnotes=tuple(sorted({int(n) for match in NAMES_FOOTNOTE.findall(folded) for n in match if n})),
+        footnotes=tuple(sorted({int(n) for match in NAMES_FOOTNOTE.finditer(folded)
+                                for n in re.findall(r"\d{1,3}", match.group())})),
     )
 
 

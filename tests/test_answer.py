@@ -117,6 +117,12 @@ def test_a_question_naming_a_footnote_quotes_that_entry(question, number, title,
     assert title in result.quotes[0].text
 
 
+def test_a_question_naming_several_footnotes_quotes_each_entry(loaded_index, session_config):
+    result = answer("هل المراجع 4 و5 من نفس الجهة؟", loaded_index, session_config)
+    assert result.level == "quote"
+    assert [q.footnotes for q in result.quotes] == [(4,), (5,)]
+
+
 def test_a_footnote_the_article_does_not_have_is_not_quoted(loaded_index, session_config):
     result = answer("what does reference 99 say?", loaded_index, session_config)
     assert result.level == "none" and result.quotes == ()

@@ -158,7 +158,8 @@ def test_a_question_asking_a_price_or_share_asks_for_a_count(question, count):
     ("whats the title of reference 5", (5,)), ("المرجع رقم 5 بيقول إيش؟", (5,)), ("ما هو المصدر ٤؟", (4,)),
     ("what is [4] and [6]?", (4, 6)), ("footnote #12", (12,)),
     ("Which sources from 2022 does it cite?", ()), ("Which source backs the S-400 claim?", ()),
-    ("ما مصدر خبر 2019؟", ()),
+    ("ما مصدر خبر 2019؟", ()), ("do references 4 and 9 agree", (4, 9)), ("footnotes 1, 2 and 3", (1, 2, 3)),
+    ("هل تتفق المراجع 12 و13؟", (12, 13)), ("what is reference 5, 2021", (5,)),
 ])
 def test_a_question_naming_a_footnote_by_number_reads_the_number(question, numbers):
     assert analyse(question, CONFIG).footnotes == numbers
