@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 
 from iqtibas.chat.decide import (
+    REQUIRED_VALUE_KINDS,
     article_part_quotes,
+    asked_values_given,
     candidates,
     choose_quotes,
     confidence,
-    gives_asked_values,
     level,
     named_footnote_quotes,
     reference_quotes,
@@ -49,12 +50,13 @@ def answer(text: str, index: Index, config: Config) -> Answer:
     quotes = choose_quotes(scored, {hit.chunk.id: hit.chunk for hit in hits}, config) if scored else ()
     if question.asks_for("source"):
         quotes += reference_quotes(quotes, index)
-    values = signals(question, readings, scored, hits, quotes, naming)
+    given = asked_values_given(question, quotes)
+    values = signals(question, readings, scored, hits, quotes, naming, any(given.values()))
     confident = confidence(values)
     # A question naming what the article never names, or asking a count or date no quote gives,
     # cannot be answered from it, however close its nearest sentence.
     rule = ("unknown name" if unknown_mentions(question, index)
-            else "" if gives_asked_values(question, quotes) else "value not given")
+            else "value not given" if not all(given.get(kind, True) for kind in REQUIRED_VALUE_KINDS) else "")
     closest_is_bio = bool(scored) and by_chunk[scored[0][1].chunk_id].chunk.kind == "bio"
     answered = level(confident, bool(rule), naming, question.asks_for("author detail") and closest_is_bio, config)
     if question.footnotes:  # "what is reference 5?" is answered by that entry, or not at all

@@ -86,7 +86,7 @@ META_KINDS = ("title", "bio", "disclaimer")
 
 
 def signals(question: Question, readings: Readings, scored: list[tuple[float, Sentence]], hits: list[Hit],
-            quotes: tuple[Quote, ...], naming: bool) -> dict[str, float]:
+            quotes: tuple[Quote, ...], naming: bool, value_given: bool) -> dict[str, float]:
     """General signals of whether the best quote answers: how similar it is and by what margin,
     how well its passage matches, how much of the question it covers, whether it is a hub, whether
     it gives the kind of value asked for."""
@@ -106,7 +106,7 @@ def signals(question: Question, readings: Readings, scored: list[tuple[float, Se
         "naming": float(naming),
         "meta": float(best is not None and kinds[best.chunk_id] in META_KINDS),
         "terms": float(len(set(question.terms))),
-        "value": float(gives_a_value_asked(question, quotes)),
+        "value": float(value_given),
     }
 
 
@@ -149,22 +149,17 @@ def _gives_new(kind: str, question: Question, quote: Quote) -> bool:
     return bool(values_given(kind, quote.text) - set(question.counts if kind == "count" else question.dates))
 
 
-# The kinds of value a question can ask for that a sentence can be seen to give.
+# The kinds of value a question can ask for that a sentence can be seen to give; a count or a date
+# that no quote gives means the article cannot answer ("how many jets?" quoted without a number).
 VALUE_KINDS = ("count", "date", "equipment", "source")
+REQUIRED_VALUE_KINDS = ("count", "date")
 
 
-def gives_asked_values(question: Question, quotes: tuple[Quote, ...]) -> bool:
-    """False when the question asks how many or when and no quote gives a count or a date it
-    does not already hold."""
-    return all(any(_gives_new(kind, question, quote) for quote in quotes)
-               for kind in ("count", "date") if question.asks_for(kind))
-
-
-def gives_a_value_asked(question: Question, quotes: tuple[Quote, ...]) -> bool:
-    """Whether the question asks for a kind of value (a count, a date, equipment, a source) and a
-    quote gives one: what it asks for is seen in the answer, not only its words."""
-    return any(question.asks_for(kind) and any(_gives_new(kind, question, quote) for quote in quotes)
-               for kind in VALUE_KINDS)
+def asked_values_given(question: Question, quotes: tuple[Quote, ...]) -> dict[str, bool]:
+    """Per kind of value the question asks for, whether a quote gives one: what it asks for is
+    seen in the answer, not only its words."""
+    return {kind: any(_gives_new(kind, question, quote) for quote in quotes)
+            for kind in VALUE_KINDS if question.asks_for(kind)}
 
 
 def choose_quotes(scored: list[tuple[float, Sentence]], chunks: dict[str, Chunk], config: Config) -> tuple[Quote, ...]:

@@ -27,10 +27,10 @@ from iqtibas.records import IqtibasError, Mention, Question
 LATIN_NAME = re.compile(r"^[A-Z0-9]+$|\d")
 DIGIT = re.compile(r"\d")
 # A question asking how many ("How many…", "كم عدد…"), what share or what price ("نسبة", not
-# بالنسبة, "as for"; "سعر"; not ثمن, which is also ثمّن, "praised") or when ("When…", "متى…") is answered only by a sentence
-# that gives a count or a date the question does not already hold. A count is a number that is not
-# a year, a footnote marker or part of a designator (Su-35), or a number word; a date is a year, a
-# decade or a month.
+# بالنسبة, "as for"; "سعر"; not ثمن, which is also ثمّن, "praised") or when ("When…", "متى…") is
+# answered only by a sentence that gives a count or a date the question does not already hold. A
+# count is a number that is not a year, a footnote marker or part of a designator (Su-35), or a
+# number word; a date is a year, a decade or a month.
 # The question-type patterns are matched on the question with its Arabic letters folded as search
 # folds them (hamzas, ta marbuta, alef maqsura), so "اي سنه" is read as "أي سنة"; dialect words
 # stand beside the standard ones (قديش، كام: how many; امتى: when; مين: who; شو، ايش، وش: what).

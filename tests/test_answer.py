@@ -92,9 +92,14 @@ def test_a_quote_giving_the_date_asked_for_is_quoted_confidently(question, loade
     assert any("في نوفمبر 2021" in q.text and "خارطة طريق للتعاون العسكري" in q.text for q in result.quotes)
 
 
-def test_a_question_asking_no_kind_of_value_has_none_given(loaded_index, session_config):
-    result = answer("Why is the US unlikely to split Russia from China?", loaded_index, session_config)
-    assert result.signals["value"] == 0.0
+def test_a_value_counts_only_when_the_question_asks_for_its_kind(loaded_index, session_config):
+    # Both are quoted the roadmap sentence, which gives dates; only the question asking "when" is given one.
+    keep_all = dataclasses.replace(session_config, confident_answer=0.0, related_answer=0.0)
+    asked = answer("When was the military roadmap signed?", loaded_index, keep_all)
+    not_asked = answer("What did the military roadmap commit the two armies to?", loaded_index, keep_all)
+    for result in (asked, not_asked):
+        assert any("خارطة طريق للتعاون العسكري 2021-2025" in q.text for q in result.quotes)
+    assert asked.signals["value"] == 1.0 and not_asked.signals["value"] == 0.0
 
 
 def test_a_date_a_reference_entry_gives_is_quoted(loaded_index, session_config):
