@@ -541,8 +541,12 @@ def eval_command(sweep, min_hit3, variants, split, fit_answerability, **options)
         click.echo(f"fitted on {model['fitted_on']}; wrote {fit_answerability}")
         click.echo("held out (cross-validated on these pairs), per confident_answer threshold:")
         for row in model["held_out_thresholds"]:
+            languages = ", ".join(f"{lang} {figures['evidence_in_quote']} / {figures['unanswerable_refused']}"
+                                  for lang, figures in row["by_language"].items())
             click.echo(f"  {row['threshold']:.2f}: evidence in quote {row['evidence_in_quote']}, unanswerable "
-                       f"refused {row['unanswerable_refused']}, confidently wrong {row['confidently_wrong']}")
+                       f"refused {row['unanswerable_refused']}, confidently wrong {row['confidently_wrong']} "
+                       f"(evidence / refused by language: {languages})")
+        click.echo("  (at 0.00 every question is quoted: the most evidence any threshold can give)")
         return
     report = evaluate(pairs, index, config, progress=bar, split=split, variants=variants)
     if sweep:

@@ -81,10 +81,15 @@ def test_the_answerability_fit_reports_what_it_does_on_questions_it_was_not_fit_
     rows = model["held_out_thresholds"]
     assert [row["threshold"] for row in rows] == list(THRESHOLDS)
     # Quoting less as the threshold rises: never more evidence, never fewer refusals, never more wrong quotes.
-    for lower, higher in zip(rows, rows[1:]):
-        assert higher["evidence_in_quote"] <= lower["evidence_in_quote"]
-        assert higher["unanswerable_refused"] >= lower["unanswerable_refused"]
-        assert higher["confidently_wrong"] <= lower["confidently_wrong"]
+    # So too in each language, which the targets are set by.
+    assert set(rows[0]["by_language"]) == {p.lang for p in pairs}
+    views = [rows] + [[row["by_language"][lang] for row in rows] for lang in rows[0]["by_language"]]
+    for view in views:
+        for lower, higher in zip(view, view[1:]):
+            assert higher["evidence_in_quote"] <= lower["evidence_in_quote"]
+            # None where the language has no unanswerable question among these pairs.
+            assert higher["unanswerable_refused"] is None or higher["unanswerable_refused"] >= lower["unanswerable_refused"]
+            assert higher["confidently_wrong"] <= lower["confidently_wrong"]
     # Held out, the model does worse than on the questions it was fit on, and better than chance.
     assert 0.5 < model["fitted_on"]["held_out_auc"] < model["fitted_on"]["auc"]
     values = {name: mean for name, mean in zip(model["signals"], model["mean"])}
