@@ -33,10 +33,12 @@ def candidates(question: Question, sentences: list[Sentence], hits: list[Hit],
     name-only question names ("What is AUKUS?", "من هو شويغو؟"), in some reading of each term
     (``Index.readings``: "vostok" is فوستوك), however weakly a bare name embeds.
 
-    A reference-list entry is a candidate only when the question asks for a source.
+    A reference-list entry is a candidate only when the question asks for a source, and the
+    author's bio not when it asks the author's view of something (the article gives that).
     """
     kinds = {hit.chunk.id: hit.chunk.kind for hit in hits}
-    found = [s for s in sentences if question.asks_for("source") or kinds[s.chunk_id] != "reference"]
+    found = [s for s in sentences if (question.asks_for("source") or kinds[s.chunk_id] != "reference")
+             and not (question.asks_for("view") and kinds[s.chunk_id] == "bio")]
     read_as = {reading[0]: frozenset(reading) for reading in readings}
     if question.names:
         naming = [s for s in found if any(not _terms_of(s.text).isdisjoint(read_as.get(name, {name}))

@@ -127,7 +127,8 @@ class Question:
     ``terms`` are its search terms. ``names`` are the terms of the words it writes as names
     (AUKUS, S-400); ``defined`` those of X in "who/what is X?". ``asks`` says what it asks for
     ("count", "date", "equipment", "source", the article's "title", "author", "subject", "conclusion",
-    "disclaimer" or "references", or an "author detail");
+    "disclaimer" or "references", an "author detail", or the author's "view" of something, which
+    the article, not its author's bio, gives);
     ``designators``, ``counts`` and ``dates`` are the values of those kinds it already holds,
     which an answer must add to.
     ``footnotes`` are the footnote numbers it names ("reference 5", "المرجع رقم 5", "[5]").

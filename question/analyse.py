@@ -113,8 +113,8 @@ CHAT_OPENING = _folded(r"^\s*(?:(?:ok|okay|so|hey|hi|well|um|and|but|also|btw|lo
 TOPIC = _folded(
     r"^\s*(?:ماذا|ما\s*الذي|ما|شو|ايش|إيش|وش)\s+(?:يقول|يذكر|ذكر|قال|يحكي|بيحكي|بيقول)\s+(?:المقال|النص|الكاتب)?\s*"
     r"(?:عن|بخصوص|حول)\s+(\S+(?:\s+\S+){0,2}?)\s*[؟?]?\s*$"
-    r"|^\s*(?:what|whats|what's)\s+(?:(?:does|did|do)\s+)?(?:the\s+)?(?:article|text|piece|it)(?:\s+(?:does|did))?\s+"
-    r"(?:say|says|said|write|writes|mention|mentions)\s+(?:about|of|on)\s+(?:(?:the|an?)\s+)?(\S+(?:\s+\S+){0,2}?)\s*\??\s*$"
+    r"|^\s*(?:what|whats|what's)\s+(?:(?:does|did|do)\s+)?(?:the\s+)?(?:article|text|piece|it|author|writer)(?:\s+(?:does|did))?\s+"
+    r"(?:say|says|said|write|writes|mention|mentions|think|thinks)\s+(?:about|of|on)\s+(?:(?:the|an?)\s+)?(\S+(?:\s+\S+){0,2}?)\s*\??\s*$"
     r"|^\s*tell\s+me\s+about\s+(?:(?:the|an?)\s+)?(\S+(?:\s+\S+){0,2}?)\s*\??\s*$"
 )
 # A question asking only for the article's title ("what's the title of the article", "ما عنوان
@@ -150,6 +150,18 @@ DISCLAIMER_TERMS = frozenset(tokenize("disclaimer disclaimers إخلاء اخل�
 CONCLUSION_TERMS = frozenset(tokenize(
     "conclusion conclusions conclude concludes concluded concluding takeaway takeaways verdict خاتمة الخاتمة "
     "ختام الختام استنتاج الاستنتاج استنتاجات استنتج يستنتج يخلص خلص يختتم اختتم توصل وصل end ending"
+))
+# A question asking what the author thinks, says or calls something ("why does the author think the
+# partnership will last?", "ما الذي يعتبره الكاتب العقبة الكبرى؟") asks what the article says, not
+# about its author.
+VIEW_TERMS = frozenset(tokenize(
+    "think thinks thought believe believes believed argue argues argued say says said describe describes "
+    "described consider considers considered see sees view views call calls predict predicts expect expects "
+    "claim claims suggest suggests assess assesses opinion according "
+    "يرى يري ترى رأي رايه رأيه نظر يعتبر اعتبر يعتقد يصف وصف يصنف صنف يقول قال بيقول يتوقع توقع يؤكد أكد "
+    "يشير أشار تقدير يقدر حسب وفق يسمي "
+    # and with the pronoun they take ("ما الذي يعتبره الكاتب…؟")
+    "يعتبره يعتبرها يراه يراها يصفه يصفها يسميه يسميها"
 ))
 # The parts asked for by their own words, and the words that may stand beside them ("what sources
 # did the author use?", "tldr what does the author conclude?").
@@ -191,15 +203,18 @@ def analyse(text: str, config: Config) -> Question:
     folded = cleaned.translate(LETTER_FOLDS)
     names = _named_terms(cleaned)
     defined = _defined_terms(folded)
+    asks = tuple(kind for kind, pattern in ASKS if pattern.search(folded)) + _about_article(terms, folded)
+    # The words that frame it: "what does the author think about X?" only names X, as "what is X?" does.
+    frame = FRAME_TERMS | AUTHOR_TERMS | VIEW_TERMS if "view" in asks else FRAME_TERMS
     return Question(
         text=text,
         cleaned=cleaned,
         language=language,
         terms=tuple(terms),
         # A question that only names something ("What is AUKUS?") is answered by what names it.
-        names=tuple(sorted(names)) if names and set(terms) - FRAME_TERMS <= names else (),
-        defined=tuple(sorted(defined)) if defined and set(terms) - FRAME_TERMS <= defined else (),
-        asks=tuple(kind for kind, pattern in ASKS if pattern.search(folded)) + _about_article(terms, folded),
+        names=tuple(sorted(names)) if names and set(terms) - frame <= names else (),
+        defined=tuple(sorted(defined)) if defined and set(terms) - frame <= defined else (),
+        asks=asks,
         designators=tuple(sorted(designators(cleaned))),
         counts=tuple(sorted(counts(cleaned))),
         dates=tuple(sorted(dates(cleaned))),
@@ -283,13 +298,16 @@ def _named_terms(text: str) -> set[str]:
 def _about_article(terms: list[str], text: str) -> tuple[str, ...]:
     """("title",), ("author",), ("subject",), ("conclusion",), ("disclaimer",) or ("references",)
     for a question asking only that of the article; ("author detail",) for one asking more of its
-    author; () otherwise."""
+    author; ("view",) for one asking what its author thinks or says of something; () otherwise."""
     held = set(terms)
     for part, own, beside in ARTICLE_PART_TERMS:
         if held & own and not held - own - beside - FRAME_TERMS - ARTICLE_TERMS:
             return (part,)
     if held - FRAME_TERMS - ARTICLE_TERMS - TITLE_TERMS - AUTHOR_TERMS - NAME_TERMS - SUBJECT_TERMS:
-        return ("author detail",) if held & AUTHOR_TERMS else ()  # "where does the author work?"
+        if not held & AUTHOR_TERMS:
+            return ()
+        # "why does the author think…" asks what the article says; "where does the author work?", of its author
+        return ("view",) if held & VIEW_TERMS else ("author detail",)
     if not held:
         return ("subject",) if ASKS_ABOUT.search(text) else ()  # "what is it about?"
     if held & SUBJECT_TERMS:  # "the main point of the title" asks more than the title

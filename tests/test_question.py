@@ -183,6 +183,9 @@ def test_an_english_question_typed_in_lower_case_is_read_with_its_capitals(quest
     # asking more than the title or the author: the question is read as any other, and one asking
     # something of the author says so
     ("where was the author born", ("author detail",)), ("هل كاتب المقال استاذ جامعي؟", ("author detail",)),
+    # what the author thinks or says of something is what the article says of it
+    ("why does the author think the partnership will last", ("view",)),
+    ("ما الذي يعتبره الكاتب العقبة الكبرى؟", ("view",)), ("شو بيقول الكاتب عن الناتو؟", ("view",)),
     ("ما عنوان القسم الأول؟", ()), ("Why does Russia sell arms to China?", ()),
     ("what is the main point of the title", ()), ("what does it mean", ()), ("what is this", ()),
     # asking what the article is about
