@@ -115,7 +115,12 @@ TOPIC = _folded(
     r"(?:عن|بخصوص|حول)\s+(\S+(?:\s+\S+){0,2}?)\s*[؟?]?\s*$"
     r"|^\s*(?:what|whats|what's)\s+(?:(?:does|did|do)\s+)?(?:the\s+)?(?:article|text|piece|it|author|writer)(?:\s+(?:does|did))?\s+"
     r"(?:say|says|said|write|writes|mention|mentions|think|thinks)\s+(?:about|of|on)\s+(?:(?:the|an?)\s+)?(\S+(?:\s+\S+){0,2}?)\s*\??\s*$"
-    r"|^\s*tell\s+me\s+about\s+(?:(?:the|an?)\s+)?(\S+(?:\s+\S+){0,2}?)\s*\??\s*$"
+    r"|^\s*tell\s+me\s+(?:more\s+)?about\s+(?:(?:the|an?)\s+)?(\S+(?:\s+\S+){0,2}?)\s*\??\s*$"
+    # "does the article mention X?" asks for what names X too
+    r"|^\s*(?:does|did)\s+(?:the\s+)?(?:article|text|piece|it|author|writer)\s+(?:mention|mentions|say\s+anything\s+about"
+    r"|talk\s+about|discuss|bring\s+up)\s+(?:(?:the|an?)\s+)?(\S+(?:\s+\S+){0,2}?)\s*\??\s*$"
+    r"|^\s*(?:احكيلي|احكي\s+لي|احكيلنا|حدثني|حدثنا|كلمني|قلي|قل\s+لي|قللي|اخبرني|خبرني)\s+(?:عن|بخصوص|حول)\s+(\S+(?:\s+\S+){0,2}?)\s*[؟?]?\s*$"
+    r"|^\s*هل\s+(?:يذكر|ذكر|بيذكر|يتحدث|بيحكي|يحكي|تحدث)\s+(?:المقال|النص|الكاتب)\s+(?:عن\s+)?(\S+(?:\s+\S+){0,2}?)\s*[؟?]?\s*$"
 )
 # A question asking only for the article's title ("what's the title of the article", "ما عنوان
 # المقال؟") or its author ("who wrote this", "مين كاتب المقال؟") is answered by the article's title
@@ -127,7 +132,7 @@ NAME_TERMS = frozenset(tokenize("name اسم اسمه"))
 # A question asking only what the article is about ("what is the article about", "ما موضوع المقال؟",
 # "summarize the article", "عن شو بيحكي المقال؟") is answered by its title and its opening sentence.
 SUBJECT_TERMS = frozenset(tokenize(
-    "topic topics subject theme main point points idea ideas argument arguments gist summary summarise "
+    "topic topics subject theme main key point points idea ideas argument arguments gist summary summarise "
     "summarize overview thesis tldr موضوع موضوعه مواضيع فكرة فكرته الفكرة الرئيسية الأساسية ملخص لخص خلاصة "
     "يتحدث تتحدث يتكلم بيتكلم يدور يتناول يناقش بيناقش"
 ))
@@ -178,8 +183,8 @@ FRAME_TERMS = frozenset(tokenize(
     "article text piece say says said tell me mention mentions mentioned write writes wrote written whats whos "
     "mean meant المقال النص يقول يذكر ذكر يقوله يحكي بيحكي بيقول قال يعني تعني معنى المقصود "
     # and the words a chat adds to any question ("ok so", "hey quick one", "باختصار")
-    "ok okay so hey hi please pls plz lol quick one quickly brief briefly short basically just باختصار بإيجاز "
-    "اختصار لو سمحت فضلك طيب لها له لهم"
+    "ok okay so hey hi please pls plz lol quick one quickly brief briefly short basically just give باختصار بإيجاز "
+    "اختصار لو سمحت فضلك طيب لها له لهم more احكيلي احكي احكيلنا حدثني حدثنا كلمني قلي قل قللي اخبرني خبرني"
 ))
 
 

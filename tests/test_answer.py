@@ -179,7 +179,10 @@ def test_reply_is_framed_in_the_askers_language(loaded_index, session_config):
      # a topic, asked of the article in either language, is a name too
      ("whats the article say about ukraine", "أوكرانيا"), ("شو بيحكي المقال عن الناتو؟", "الناتو"),
      # "who X", "what does X mean", as dialect and English ask them
-     ("مين وانغ يي", "وانغ يي"), ("what does aukus mean", "AUKUS")],
+     ("مين وانغ يي", "وانغ يي"), ("what does aukus mean", "AUKUS"),
+     # whether the article mentions it, and "tell me (more) about it", as either language asks them
+     ("هل يذكر المقال القطب الشمالي؟", "القطب الشمالي"), ("does the article mention aukus", "AUKUS"),
+     ("tell me more about the quad", "QUAD"), ("what does the author think about iran", "إيران")],
 )
 def test_a_question_that_only_names_something_quotes_where_the_article_names_it(
         question, name, loaded_index, session_config):
@@ -273,10 +276,6 @@ def test_how_the_author_describes_something_is_the_sentence_that_describes_it(lo
     result = answer("how does the author describe the relationship today", loaded_index, session_config)
     assert "يمكن وصف العلاقة العسكرية والأمنية بين روسيا والصين اليوم" in result.passages[0].text
 
-
-def test_what_the_author_thinks_about_a_name_is_what_the_article_says_of_it(loaded_index, session_config):
-    result = answer("what does the author think about iran", loaded_index, session_config)
-    assert result.level == "quote" and all("إيران" in q.text for q in result.quotes)
 
 
 @pytest.mark.parametrize("question", ["what is the article about", "شو موضوع المقال؟", "summarize the article"])

@@ -202,6 +202,7 @@ def test_an_english_question_typed_in_lower_case_is_read_with_its_capitals(quest
     # asking for its disclaimer
     ("what does the disclaimer say", ("disclaimer",)), ("ما نص إخلاء المسؤولية في المقال؟", ("disclaimer",)),
     # asking for its sources
+    ("give me the main points", ("subject",)), ("what are the key takeaways", ("conclusion",)),
     ("list the sources", ("source", "references")), ("what sources did the author use?", ("source", "references")),
     ("ما هي المراجع المستخدمة في المقال", ("source", "references")),
 ])
@@ -217,6 +218,9 @@ def test_a_question_asking_only_the_articles_title_author_subject_conclusion_or_
     ("what did putin say about the roadmap", ()), ("what does the article say about the role of india in asia", ()),
     ("مين وانغ يي؟", ("انغ", "يي")), ("شو يعني الشراكه بلا حدود", ("بلا", "حدود", "شراكه")),
     ("ما المقصود بالناتو؟", ("ناتو",)), ("what does quad mean", ("quad",)), ("مين اللي وقع الخارطة وليش؟", ()),
+    ("does the article mention the quad", ("quad",)), ("هل يذكر المقال القطب الشمالي؟", ("شمالي", "قطب")),
+    ("احكيلي عن الناتو", ("ناتو",)), ("tell me more about aukus", ("aukus",)),
+    ("what does the author think about iran", ("iran",)), ("does the article mention why russia sold arms", ()),
 ])
 def test_who_or_what_is_x_reads_x_in_either_language(question, defined):
     assert analyse(question, CONFIG).defined == defined
