@@ -21,7 +21,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from iqtibas.question import is_arabic_term, spelling_key, tokenize
+from iqtibas.question import is_arabic_term, spelling_key, tokenize, written_forms
 from iqtibas.records import IqtibasError
 
 LATIN_WORD = re.compile(r"[a-z]+")
@@ -52,10 +52,11 @@ class LexicalIndex:
         self._by_spelling: dict[tuple, list[str]] = {}
         self._by_merged_spelling: dict[tuple, list[str]] = {}  # repeated consonants counted once
         for term in vocabulary:
-            for spellings, key in ((self._by_spelling, spelling_key(term)),
-                                   (self._by_merged_spelling, spelling_key(term, repeats_merged=True))):
-                if key:
-                    spellings.setdefault((is_arabic_term(term), key), []).append(term)
+            for form in written_forms(term):  # "انغ" is also وانغ, Wang
+                for spellings, key in ((self._by_spelling, spelling_key(form)),
+                                       (self._by_merged_spelling, spelling_key(form, repeats_merged=True))):
+                    if key and term not in spellings.get((is_arabic_term(term), key), ()):
+                        spellings.setdefault((is_arabic_term(term), key), []).append(term)
         # The parts of hyphenated terms, so "400" is known where "s-400" is.
         self._parts = {part for term in vocabulary if "-" in term for part in term.split("-")}
 

@@ -13,7 +13,7 @@ from iqtibas.question.analyse import (
     values_given,
     written_language,
 )
-from iqtibas.question.scripts import is_arabic_term, spelling_key
+from iqtibas.question.scripts import is_arabic_term, spelling_key, written_forms
 from iqtibas.question.sentences import MARKER, marker_numbers, sentence_spans
 from iqtibas.question.text import (
     TOKENIZER_VERSION,
@@ -41,5 +41,6 @@ __all__ = [
     "usable_text",
     "values_given",
     "visible_text",
+    "written_forms",
     "written_language",
 ]

@@ -10,6 +10,7 @@ import re
 from iqtibas.config import Config
 from iqtibas.question.countries import capitalise_countries, countries_in, name_terms
 from iqtibas.question.sentences import MARKER
+from iqtibas.question.scripts import too_short_to_spell
 from iqtibas.question.text import (
     ARABIC_WORD,
     STOPWORDS,
@@ -218,7 +219,7 @@ def analyse(text: str, config: Config) -> Question:
         terms=tuple(terms),
         # A question that only names something ("What is AUKUS?") is answered by what names it.
         names=tuple(sorted(names)) if names and set(terms) - frame <= names else (),
-        defined=tuple(sorted(defined)) if defined and set(terms) - frame <= defined else (),
+        defined=_named_by(defined) if defined and set(terms) - frame <= defined else (),
         asks=asks,
         designators=tuple(sorted(designators(cleaned))),
         counts=tuple(sorted(counts(cleaned))),
@@ -329,6 +330,13 @@ def _about_article(terms: list[str], text: str) -> tuple[str, ...]:
 def is_conclusion_heading(heading: str) -> bool:
     """Whether a section heading names the article's conclusion ("خاتمة", "Conclusions")."""
     return not set(tokenize(heading)).isdisjoint(CONCLUSION_TERMS)
+
+
+def _named_by(terms: set[str]) -> tuple[str, ...]:
+    """The terms that name X: a part too short to be matched in the other script ("yi" of "who is
+    wang yi", وانغ يي) is named by the rest, when there is a rest."""
+    spelled = {term for term in terms if not too_short_to_spell(term)}
+    return tuple(sorted(spelled or terms))
 
 
 def _defined_terms(text: str) -> set[str]:

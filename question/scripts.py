@@ -70,3 +70,19 @@ def skeleton(word: str) -> str:
 
 def is_arabic_term(term: str) -> bool:
     return bool(ARABIC_LETTER.search(term))
+
+
+def written_forms(term: str) -> tuple[str, ...]:
+    """The words an index term may stand for, for matching its spelling. Search strips a leading و
+    as "and" (``tokenize``), and و also opens names, where it writes a w (وانغ Wang is searched as
+    انغ): an Arabic term opening on a vowel letter may also be itself with that و."""
+    if is_arabic_term(term) and term[:1] in ("ا", "ي"):
+        return (term, "و" + term)
+    return (term,)
+
+
+def too_short_to_spell(term: str) -> bool:
+    """A Latin word too short to be matched by its spelling in the other script ("Yi" of Wang Yi,
+    "Xi"): a name's other parts must name it."""
+    return not is_arabic_term(term) and term.isalpha() and spelling_key(term) is None
+

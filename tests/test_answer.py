@@ -182,7 +182,8 @@ def test_reply_is_framed_in_the_askers_language(loaded_index, session_config):
      ("مين وانغ يي", "وانغ يي"), ("what does aukus mean", "AUKUS"),
      # whether the article mentions it, and "tell me (more) about it", as either language asks them
      ("هل يذكر المقال القطب الشمالي؟", "القطب الشمالي"), ("does the article mention aukus", "AUKUS"),
-     ("tell me more about the quad", "QUAD"), ("what does the author think about iran", "إيران")],
+     ("tell me more about the quad", "QUAD"), ("what does the author think about iran", "إيران"),
+     ("who is wang yi", "وانغ يي")],
 )
 def test_a_question_that_only_names_something_quotes_where_the_article_names_it(
         question, name, loaded_index, session_config):

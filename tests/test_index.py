@@ -118,6 +118,16 @@ def test_a_name_typed_with_a_doubled_letter_meets_its_arabic_spelling(model):
     assert lexical.across_scripts("supply", held_too=True) == ["سبيل"]
 
 
+def test_a_name_opening_on_waw_meets_its_latin_spelling(model):
+    from iqtibas.index.lexical import LexicalIndex
+    from iqtibas.index.model import embed
+
+    # Search reads the و of وانغ as "and" (انغ): it is also the w of Wang.
+    lexical = LexicalIndex.build(["أكد وزير الخارجية الصيني وانغ يي ذلك."], lambda terms: embed(model, terms, "query"))
+    assert lexical.across_scripts("wang") == ["انغ"]
+    assert lexical.across_scripts("ang") == [] and lexical.across_scripts("wazir") == []  # not every و
+
+
 @pytest.mark.parametrize("question", ["Which arms did Moscow supply to Beijing?", "which advanced russian arms went to china",
                                       "which russian weapons does china have"])
 def test_a_passage_ranks_by_its_sentence_that_answers(question, loaded_index):
