@@ -21,10 +21,11 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from iqtibas.question import is_arabic_term, spelling_key, tokenize, written_forms
+from iqtibas.question import designator_key, is_arabic_term, spelling_key, tokenize, written_forms
 from iqtibas.records import IqtibasError
 
 LATIN_WORD = re.compile(r"[a-z]+")
+LATIN_DESIGNATOR = re.compile(r"([a-z]+)-(\d+)")  # "s-400", "su-35", "be-103" as search writes them
 
 
 def arabic_terms(vocabulary) -> list[str]:
@@ -57,6 +58,11 @@ class LexicalIndex:
                                        (self._by_merged_spelling, spelling_key(form, repeats_merged=True))):
                     if key and term not in spellings.get((is_arabic_term(term), key), ()):
                         spellings.setdefault((is_arabic_term(term), key), []).append(term)
+        # Models named in Latin letters, by what an Arabic spelling shares with them ("اس 400": s-400).
+        self._by_designator: dict[tuple[str, str], list[str]] = {}
+        for term in vocabulary:
+            if (match := LATIN_DESIGNATOR.fullmatch(term)) and (key := designator_key(*match.groups())):
+                self._by_designator.setdefault(key, []).append(term)
         # The parts of hyphenated terms, so "400" is known where "s-400" is.
         self._parts = {part for term in vocabulary if "-" in term for part in term.split("-")}
 
@@ -84,6 +90,13 @@ class LexicalIndex:
         if not found and held_too:  # a name: "Kissinger" is also كسنجر
             return self._by_merged_spelling.get((not is_arabic_term(term), spelling_key(term, repeats_merged=True)), [])
         return found
+
+    def designators_spelled(self, letters: str, digits: str) -> list[str]:
+        """The models the index names in Latin letters that an Arabic word and a number spell ("اس",
+        "400": ["s-400"]); [] for any other pair of terms."""
+        if not (is_arabic_term(letters) and digits.isdigit()):
+            return []
+        return self._by_designator.get(designator_key(letters, digits), [])
 
     def knows(self, term: str, across_scripts: bool = True) -> bool:
         """Whether the indexed texts hold the term: as written, or (``across_scripts``) in the other

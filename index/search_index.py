@@ -642,6 +642,11 @@ class Index:
                 others = [term for other in mention.spellings if other != spelling for term in other]
                 for term in spelling:
                     also.setdefault(term, []).extend(others)
+        # A model typed in Arabic letters ("اس 400", "سو-35") is the one the article writes in Latin (S-400).
+        for letters, digits in zip(question.terms, question.terms[1:]):
+            for term in self.lexical.designators_spelled(letters, digits):
+                also.setdefault(letters, []).append(term)
+                also.setdefault(digits, []).append(term)
         # A name typed in the other script than the question's ("Shoigu" in an Arabic question) is
         # also read as the article's own text spells it, though a reference line holds it as typed.
         for term in question.terms:

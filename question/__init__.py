@@ -13,7 +13,7 @@ from iqtibas.question.analyse import (
     values_given,
     written_language,
 )
-from iqtibas.question.scripts import is_arabic_term, spelling_key, written_forms
+from iqtibas.question.scripts import designator_key, is_arabic_term, spelling_key, written_forms
 from iqtibas.question.sentences import MARKER, marker_numbers, sentence_spans
 from iqtibas.question.text import (
     TOKENIZER_VERSION,
@@ -28,6 +28,7 @@ __all__ = [
     "MARKER",
     "TOKENIZER_VERSION",
     "analyse",
+    "designator_key",
     "designators",
     "is_arabic_term",
     "is_conclusion_heading",

@@ -86,3 +86,10 @@ def too_short_to_spell(term: str) -> bool:
     "Xi"): a name's other parts must name it."""
     return not is_arabic_term(term) and term.isalpha() and spelling_key(term) is None
 
+
+def designator_key(letters: str, digits: str) -> tuple[str, str] | None:
+    """What a model's name shares across scripts: the consonants of its letters and its number
+    ("S-400" and "اس 400", as Arabic spells the letter: ("S", "400"); "Su-35" and "سو 35")."""
+    shape = skeleton(letters)
+    return (shape, digits) if shape and digits.isdigit() else None
+

@@ -118,6 +118,16 @@ def test_a_name_typed_with_a_doubled_letter_meets_its_arabic_spelling(model):
     assert lexical.across_scripts("supply", held_too=True) == ["سبيل"]
 
 
+@pytest.mark.parametrize(("question", "model_name"), [("شو هي منظومة اس 400؟", "S-400"), ("الصين اشترت سو-35 من روسيا؟", "Su-35"),
+                                                     ("شو هي طائرة بي-103؟", "Be-103")])
+def test_a_model_typed_in_arabic_letters_is_searched_as_the_article_writes_it(question, model_name, loaded_index):
+    read = analyse(question, loaded_index.config)
+    assert model_name.lower() in {term for reading in loaded_index.readings(read) for term in reading}
+    assert model_name in loaded_index.search(read, k=1, mode="lexical")[0].chunk.text
+    # a number beside an ordinary word is not a model
+    assert loaded_index.lexical.designators_spelled("عام", "2022") == []
+
+
 def test_a_name_opening_on_waw_meets_its_latin_spelling(model):
     from iqtibas.index.lexical import LexicalIndex
     from iqtibas.index.model import embed
