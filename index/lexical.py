@@ -56,7 +56,7 @@ class LexicalIndex:
             for form in written_forms(term):  # "انغ" is also وانغ, Wang
                 for spellings, key in ((self._by_spelling, spelling_key(form)),
                                        (self._by_merged_spelling, spelling_key(form, repeats_merged=True))):
-                    if key and term not in spellings.get((is_arabic_term(term), key), ()):
+                    if key:  # the two forms open differently, so never share a key
                         spellings.setdefault((is_arabic_term(term), key), []).append(term)
         # Models named in Latin letters, by what an Arabic spelling shares with them ("اس 400": s-400).
         self._by_designator: dict[tuple[str, str], list[str]] = {}
@@ -94,9 +94,7 @@ class LexicalIndex:
     def designators_spelled(self, letters: str, digits: str) -> list[str]:
         """The models the index names in Latin letters that an Arabic word and a number spell ("اس",
         "400": ["s-400"]); [] for any other pair of terms."""
-        if not (is_arabic_term(letters) and digits.isdigit()):
-            return []
-        return self._by_designator.get(designator_key(letters, digits), [])
+        return self._by_designator.get(designator_key(letters, digits), []) if is_arabic_term(letters) else []
 
     def knows(self, term: str, across_scripts: bool = True) -> bool:
         """Whether the indexed texts hold the term: as written, or (``across_scripts``) in the other

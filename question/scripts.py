@@ -92,4 +92,3 @@ def designator_key(letters: str, digits: str) -> tuple[str, str] | None:
     ("S-400" and "اس 400", as Arabic spells the letter: ("S", "400"); "Su-35" and "سو 35")."""
     shape = skeleton(letters)
     return (shape, digits) if shape and digits.isdigit() else None
-

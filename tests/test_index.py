@@ -135,7 +135,7 @@ def test_a_name_opening_on_waw_meets_its_latin_spelling(model):
     # Search reads the و of وانغ as "and" (انغ): it is also the w of Wang.
     lexical = LexicalIndex.build(["أكد وزير الخارجية الصيني وانغ يي ذلك."], lambda terms: embed(model, terms, "query"))
     assert lexical.across_scripts("wang") == ["انغ"]
-    assert lexical.across_scripts("ang") == [] and lexical.across_scripts("wazir") == []  # not every و
+    assert lexical.across_scripts("wazir") == []  # not every و: وزير is searched as زير, no vowel letter after it
 
 
 @pytest.mark.parametrize("question", ["Which arms did Moscow supply to Beijing?", "which advanced russian arms went to china",
