@@ -12,7 +12,7 @@ import unicodedata
 from iqtibas.records import IqtibasError
 
 # Bump when a rule below changes what ``tokenize`` returns.
-TOKENIZER_VERSION = 3
+TOKENIZER_VERSION = 4
 
 TASHKEEL = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
 TATWEEL = "\u0640"
@@ -41,8 +41,9 @@ ARABIC_LETTER = re.compile("[\u0621-\u064a]")
 # Clitics stripped from the front of an Arabic word (longest first), keeping a stem of 3+ letters.
 ARABIC_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال", "و")
 MIN_STEM = 3
-# Function words, with the dialect question words people type (شو، ليش، مين، امتى، قديش، اللي…).
-STOPWORDS = frozenset(
+# Function words, with the dialect question words people type (شو، ليش، مين، امتى، قديش، اللي…);
+# folded as tokens are (normalize_arabic, below), so that على and متى, read as علي and متي, are dropped.
+_FUNCTION_WORDS = (
     """
     في من على الى عن ان او ما لا هل هو هي هم ذلك هذه هذا التي الذي الذين كان كانت مع بين عند
     قد لم لن ثم كل اي حيث لقد وقد كما بعد قبل حتى منذ اما ماذا متى كيف لماذا اين اذا الا غير
@@ -70,6 +71,9 @@ def normalize_arabic(text: str) -> str:
     full-width Latin; Latin is lower-cased.
     """
     return strip_diacritics(unicodedata.normalize("NFKC", text)).translate(LETTER_FOLDS).lower()
+
+
+STOPWORDS = frozenset(normalize_arabic(word) for word in _FUNCTION_WORDS)
 
 
 def singular(word: str) -> str:

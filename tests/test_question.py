@@ -32,6 +32,12 @@ def test_a_model_name_in_the_plural_is_tokenized_as_the_name_but_a_decade_is_not
     assert tokenize("the 1990s") == ["1990s"]
 
 
+def test_function_words_spelled_with_alef_maqsura_are_not_search_terms():
+    # على، متى، حتى are folded to علي، متي، حتي before the stop-word check: the list must be too.
+    assert tokenize("امتى وقعوا على خارطة الطريق حتى 2025") == ["قعوا", "خارطه", "طريق", "2025"]
+    assert tokenize("متى") == tokenize("إلى") == []
+
+
 @pytest.mark.parametrize(
     ("question", "language"),
     [
