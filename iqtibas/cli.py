@@ -313,7 +313,7 @@ def index_dump(output, **options):
 
 # -- asking ----------------------------------------------------------------------------
 ANSWER_SETTINGS = ("index", "model", "models_dir", "backend", "query_prompt", "hnsw_ef_search", "ivf_nprobe", "k", "candidates",
-                   "rrf_k", "lexical_weight", "reference_weight", "sentence_weight", "translations", "translation_similarity",
+                   "rrf_k", "lexical_weight", "reference_weight", "sentence_weight", "latent_weight", "translations", "translation_similarity",
                    "overlap_weight", "passage_weight", "hub_weight", "answer_type_weight", "quote_sentences", "quote_margin",
                    "confident_answer", "related_answer",
                    "max_question_chars")

@@ -103,6 +103,11 @@ class Config:
         "(chosen on the tune split).",
         min=0.0,
     )
+    latent_weight: float = _setting(
+        0.5, "Weight, in the fusion, of the candidates ranked by their sentence whose latent terms (the model's "
+        "sparse head, where it has one) best match the question's (chosen on the tune split; 0: not used).",
+        min=0.0,
+    )
     translations: int = _setting(
         0, "Arabic index terms a word in Latin letters that the index lacks is also searched and matched as: "
         "the ones the model places nearest to it (0: none, the default: each such word is embedded too, "

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from iqtibas.config import load_config
-from iqtibas.index import Index, stale_reasons
+from iqtibas.index import Index, load_model, stale_reasons
 from iqtibas.question import analyse
 from iqtibas.index.dense import FAISS_FILE, DenseIndex
 from iqtibas.records import IqtibasError
@@ -66,7 +66,8 @@ def test_latin_name_matches_lexically(loaded_index):
 def with_settings(index: Index, **settings) -> Index:
     """The same loaded index, served with other answer settings."""
     return Index(index.manifest, index.chunks, list(index.footnotes.values()), index.dense, index.lexical,
-                 index.sentence_spans, index.sentence_vectors, index.context_vectors, index.model,
+                 index.sentence_spans, index.sentence_vectors, index.context_vectors,
+                 (index.latent_rows, index.latent_features, index.latent_weights), index.latent, index.model,
                  dataclasses.replace(index.config, **settings))
 
 
@@ -148,7 +149,9 @@ def test_a_passage_ranks_by_its_sentence_that_answers(question, loaded_index):
         return next((h.rank for h in hits if S400_SENTENCE in h.chunk.text), 11)
 
     assert rank(loaded_index) <= 3
-    assert rank(loaded_index) < rank(with_settings(loaded_index, sentence_weight=0.0))
+    # The sentence ranking's own part, with the latent terms' ranking (which lifts it too) left out.
+    without_latent = with_settings(loaded_index, latent_weight=0.0)
+    assert rank(without_latent) < rank(with_settings(without_latent, sentence_weight=0.0))
 
 
 @pytest.mark.parametrize(("question", "number"), [
@@ -265,3 +268,61 @@ def test_approximate_indexes_find_the_same_top_passage(kind, articles, chunks, m
     exact = load_config(environ={}, ann="flat")
     flat = Index.build(articles, chunks, model, exact)
     assert loaded.search(read(question), mode="dense")[0].chunk == flat.search(read(question), mode="dense")[0].chunk
+
+
+# -- latent terms (the model's sparse head) ------------------------------------------------
+
+def test_the_offline_model_carries_a_latent_terms_head(session_config):
+    from iqtibas.index import LatentTerms
+
+    head = LatentTerms.load(session_config)
+    assert head is not None and head.weight.shape == (len(head), 384) and 0 < head.top_k < len(head)
+
+
+def test_latent_terms_meet_across_languages(model, session_config):
+    from iqtibas.index import LatentTerms
+    from iqtibas.index.model import embed_with_states
+
+    head = LatentTerms.load(session_config)
+    arabic = "باعت روسيا إلى الصين طائرات مقاتلة ومنظومات للدفاع الجوي."
+    english, unrelated = "Russia sold fighter jets and air defence systems to China.", "The recipe needs flour, eggs and sugar."
+    _, states = embed_with_states(model, [arabic, english, unrelated], session_config.passage_prompt)
+    vectors = [head.features(s) for s in states]
+    vectors = [v / np.linalg.norm(v) for v in vectors]
+    # The English sentence shares no word with the Arabic one, but many of its latent terms.
+    assert vectors[0] @ vectors[1] > 0.3 > vectors[0] @ vectors[2] + 0.1
+
+
+def test_an_english_question_ranks_its_arabic_passage_higher_with_the_latent_terms(loaded_index):
+    question = read("what were relations between russia and china like in the past")
+
+    def rank(index):
+        return next((h.rank for h in index.search(question, k=10) if "تاريخيا، اتسمت" in h.chunk.text), 11)
+
+    assert rank(loaded_index) <= 3
+    assert rank(loaded_index) < rank(with_settings(loaded_index, latent_weight=0.0))
+
+
+def test_an_index_built_without_the_models_latent_terms_is_stale(built_index, articles, session_config):
+    manifest = {**built_index.manifest, "latent": {"features": 0}}
+    assert built_index.manifest["latent"]["features"] > 0
+    assert stale_reasons(built_index.manifest, articles, session_config) == []
+    assert "the model's latent terms are not the index's" in stale_reasons(manifest, articles, session_config)
+
+
+def test_a_model_folder_without_a_latent_head_indexes_and_searches_without_it(articles, chunks, model,
+                                                                             session_config, tmp_path):
+    # The same model's files, linked, but for the head: a sentence-transformers folder like any other.
+    folder = tmp_path / "e5-without-head"
+    source = session_config.offline_model_dir
+    for item in source.iterdir():
+        if item.name not in ("latent_terms.safetensors", "openvino"):
+            (folder / item.name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / item.name).symlink_to(item)
+    config = dataclasses.replace(session_config, model=str(folder), backend="torch", index=tmp_path / "index")
+    index = Index.build(articles, chunks, load_model(config), config)
+    index.save(config.index)
+    loaded = Index.load(config.index, load_model(config), config)
+    assert loaded.manifest["latent"]["features"] == 0 and loaded.latent is None
+    hits = loaded.search(read("Which Russian weapons were sold to China?"), k=3)
+    assert any(S400_SENTENCE in hit.chunk.text for hit in hits)

@@ -146,7 +146,8 @@ def test_a_part_that_is_not_a_readable_file_is_one_clear_line(index_copy, breake
         assert "chunks.jsonl" in result.stderr
 
 
-@pytest.mark.parametrize("part", ["sentences.npy", "lexical", "vectors.faiss", "sentence_vectors.npy"])
+@pytest.mark.parametrize("part", ["sentences.npy", "lexical", "vectors.faiss", "sentence_vectors.npy", "latent_rows.npy",
+                                  "latent_weights.npy"])
 def test_a_part_from_another_build_is_refused_even_with_its_hash_restamped(index_copy, other_build, part,
                                                                              assert_one_clear_line):
     target = index_copy / part
