@@ -1,8 +1,8 @@
 """chat/: answers that quote the article, rendered for the terminal and the chat page."""
 
-from iqtibas.chat.answer import answer
+from iqtibas.chat.answer import answer, sentence_candidates
 
-__all__ = ["answer", "build_app", "check_address", "launch"]
+__all__ = ["answer", "build_app", "check_address", "launch", "sentence_candidates"]
 
 
 def __getattr__(name):

@@ -6,6 +6,7 @@ import time
 
 from iqtibas.chat.decide import (
     REQUIRED_VALUE_KINDS,
+    Readings,
     article_part_quotes,
     asked_values_given,
     candidates,
@@ -14,6 +15,7 @@ from iqtibas.chat.decide import (
     level,
     named_footnote_quotes,
     reference_quotes,
+    sentence_features,
     sentence_score,
     signals,
     unknown_mentions,
@@ -21,7 +23,7 @@ from iqtibas.chat.decide import (
 from iqtibas.config import Config
 from iqtibas.index import Index
 from iqtibas.question import analyse
-from iqtibas.records import Answer, Footnote, Hit, Passage, Quote
+from iqtibas.records import Answer, Footnote, Hit, Passage, Question, Quote, Sentence
 
 FRAMING = {
     "ar": {"quote": "بحسب المقال:", "related": "لا يجيب المقال عن هذا مباشرةً؛ أقرب ما فيه:",
@@ -39,14 +41,9 @@ def answer(text: str, index: Index, config: Config) -> Answer:
     hits = index.search(question, config.k, timing=timing)
     searched = time.perf_counter()
     by_chunk = {hit.chunk.id: hit for hit in hits}
-    readings = index.readings(question)
-    # What a name-only question names is looked for in every script ("who is shoigu": شويغو).
-    spellings = index.readings(question, every_script=True) if question.names or question.defined else readings
-    found, naming = candidates(question, index.sentences(question, hits), hits, spellings)
-    scored = sorted(
-        ((sentence_score(s, by_chunk[s.chunk_id], question, readings, config), s) for s in found),
-        key=lambda pair: -pair[0],
-    )
+    found, naming, readings = _candidates(question, hits, index)
+    scored = sorted(((sentence_score(features, question.language), s) for s, features in found),
+                    key=lambda pair: -pair[0])
     quotes = choose_quotes(scored, {hit.chunk.id: hit.chunk for hit in hits}, config) if scored else ()
     if question.asks_for("source"):
         quotes += reference_quotes(quotes, index)
@@ -98,6 +95,26 @@ def answer(text: str, index: Index, config: Config) -> Answer:
         signals={name: round(value, 4) for name, value in values.items()},
         decided_by=rule,
     )
+
+
+def sentence_candidates(text: str, index: Index, config: Config) -> tuple[str, list[tuple[Sentence, dict[str, float]]]]:
+    """The question's language, and each sentence that may answer it with the features the
+    sentence ranker weighs: what `iqtibas eval --fit-sentence-ranker` learns from."""
+    question = analyse(text, config)
+    found, _, _ = _candidates(question, index.search(question, config.k), index)
+    return question.language, found
+
+
+def _candidates(question: Question, hits: list[Hit], index: Index
+                ) -> tuple[list[tuple[Sentence, dict[str, float]]], bool, Readings]:
+    """The sentences of the hits that may answer, each with its features; whether they were chosen
+    because they name what a name-only question names; the question's readings."""
+    by_chunk = {hit.chunk.id: hit for hit in hits}
+    readings = index.readings(question)
+    # What a name-only question names is looked for in every script ("who is shoigu": شويغو).
+    spellings = index.readings(question, every_script=True) if question.names or question.defined else readings
+    found, naming = candidates(question, index.sentences(question, hits), hits, spellings)
+    return [(s, sentence_features(s, by_chunk[s.chunk_id], question, readings)) for s in found], naming, readings
 
 
 def _footnotes(quotes: tuple[Quote, ...], index: Index) -> tuple[Footnote, ...]:

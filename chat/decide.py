@@ -51,19 +51,41 @@ def candidates(question: Question, sentences: list[Sentence], hits: list[Hit],
     return (naming, True) if naming else (found, False)
 
 
-def sentence_score(sentence: Sentence, hit: Hit, question: Question, readings: Readings, config: Config) -> float:
-    """How well one sentence answers: its meaning read within its passage, the share of the
-    question's terms it holds in some reading (``Index.readings``: across scripts and languages), how well its whole passage matches, less how close it sits to every sentence
-    (a hub), and, when the question asks which equipment, whether it names equipment the question
-    does not."""
-    supplies_equipment = question.asks_for("equipment") and bool(designators(sentence.text) - set(question.designators))
-    return (
-        sentence.contextual
-        + config.overlap_weight * _overlap(readings, sentence.text)
-        + config.passage_weight * (hit.dense or 0.0)
-        - config.hub_weight * sentence.hubness
-        + config.answer_type_weight * supplies_equipment
-    )
+# The sentence ranker: per language, weights over the features below, fit on the tune split by
+# `iqtibas eval --split tune --fit-sentence-ranker chat/sentence_ranker.json`.
+SENTENCE_RANKER = "sentence_ranker.json"
+
+
+def sentence_features(sentence: Sentence, hit: Hit, question: Question, readings: Readings) -> dict[str, float]:
+    """What tells the sentence that answers from its neighbours: its meaning read within its
+    passage, the share of the question's terms it holds in some reading (``Index.readings``:
+    across scripts and languages), how well its latent terms and its whole passage match, how
+    close it sits to every sentence (a hub), its length (a heading or a fragment says little),
+    whether it names equipment the question asks for and does not name, and whether it is a
+    reference-list entry. A count or a date it gives is not weighed: the sentence holding any
+    number would then be quoted, and the rule that refuses when no quote gives the count or date
+    asked for would be met by it."""
+    return {
+        "contextual": sentence.contextual,
+        "overlap": _overlap(readings, sentence.text),
+        "latent": sentence.latent,
+        "passage": hit.dense or 0.0,
+        "hubness": sentence.hubness,
+        "length": math.log(max(len(sentence.text), 1)),
+        "equipment": float(question.asks_for("equipment") and bool(designators(sentence.text) - set(question.designators))),
+        "reference": float(hit.chunk.kind == "reference"),
+    }
+
+
+@lru_cache(maxsize=1)
+def sentence_ranker() -> dict:
+    return json.loads(resources.files("iqtibas.chat").joinpath(SENTENCE_RANKER).read_text(encoding="utf-8"))
+
+
+def sentence_score(features: dict[str, float], language: str, ranker: dict | None = None) -> float:
+    """How well one sentence answers, as the ranker weighs its features for the question's language."""
+    ranker = ranker or sentence_ranker()
+    return sum(weight * features[name] for name, weight in zip(ranker["features"], ranker["weights"][language]))
 
 
 def _overlap(readings: Readings, text: str) -> float:

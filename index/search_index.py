@@ -822,17 +822,21 @@ class Index:
 
     def sentences(self, question: Question, hits: list[Hit]) -> list[Sentence]:
         """Every sentence of the hits' chunks, with its cosine similarity to the question,
-        read alone and read within its passage, and its hubness."""
+        read alone and read within its passage, its hubness, and how well its latent terms
+        match the question's."""
         query = self._query_vector(question.cleaned)
+        latent = self._query_vector.latent(question.cleaned) if self._latent_matrix is not None else None
         found = []
         for hit in hits:
             rows = self._sentence_rows.get(self._positions[hit.chunk.id], [])
             alone, in_context = self.sentence_vectors[rows] @ query, self.context_vectors[rows] @ query
-            for row, similarity, contextual in zip(rows, alone, in_context):
+            matched = (np.asarray(self._latent_matrix[rows] @ latent).ravel() if latent is not None and rows
+                       else np.zeros(len(rows)))
+            for row, similarity, contextual, latent_match in zip(rows, alone, in_context, matched):
                 _, start, end = (int(v) for v in self.sentence_spans[row])
                 text = hit.chunk.text[start - hit.chunk.start:end - hit.chunk.start]
                 found.append(Sentence(hit.chunk.id, hit.chunk.article, start, end, text, float(similarity),
-                                      float(contextual), float(self._hubness[row])))
+                                      float(contextual), float(self._hubness[row]), float(latent_match)))
         return found
 
     def names(self, terms, across_scripts: bool = True) -> bool:

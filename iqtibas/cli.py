@@ -314,7 +314,7 @@ def index_dump(output, **options):
 # -- asking ----------------------------------------------------------------------------
 ANSWER_SETTINGS = ("index", "model", "models_dir", "backend", "query_prompt", "hnsw_ef_search", "ivf_nprobe", "k", "candidates",
                    "rrf_k", "lexical_weight", "reference_weight", "sentence_weight", "latent_weight", "translations", "translation_similarity",
-                   "overlap_weight", "passage_weight", "hub_weight", "answer_type_weight", "quote_sentences", "quote_margin",
+                   "quote_sentences", "quote_margin",
                    "confident_answer", "related_answer",
                    "max_question_chars")
 
@@ -499,7 +499,11 @@ def chat(open_browser, **options):
 @click.option("--fit-answerability", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Instead of a report, fit the answerability model on these pairs (use --split tune) and "
                    "write it to FILE (the shipped one is chat/answerability.json).")
-def eval_command(sweep, min_hit3, variants, split, fit_answerability, **options):
+@click.option("--fit-sentence-ranker", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Instead of a report, fit the sentence ranker (which candidate sentence answers) on these "
+                   "pairs (use --split tune) and write it to FILE (the shipped one is chat/sentence_ranker.json). "
+                   "Fit it before the answerability model, whose signals it changes.")
+def eval_command(sweep, min_hit3, variants, split, fit_answerability, fit_sentence_ranker, **options):
     """Measure retrieval and answers on question–answer pairs, and write a report.
 
     Runs every pair through the same answer path as the chat; prints hit@k,
@@ -518,6 +522,7 @@ def eval_command(sweep, min_hit3, variants, split, fit_answerability, **options)
         iqtibas eval --split test           # then measure them on the others
         iqtibas eval --min-hit3 0.9         # a quality floor for CI
         iqtibas eval --no-variants          # only the questions as written
+        iqtibas eval --split tune --fit-sentence-ranker chat/sentence_ranker.json
         iqtibas eval --split tune --fit-answerability chat/answerability.json
     """
     from tqdm import tqdm
@@ -531,6 +536,22 @@ def eval_command(sweep, min_hit3, variants, split, fit_answerability, **options)
     pairs = load_pairs(config.eval_data, config)  # a bad pair fails here, naming its line
     index = Index.open(config)
     bar = (lambda items: tqdm(items, desc="questions", unit="q")) if on_terminal() else None
+    if fit_sentence_ranker:
+        from iqtibas.eval.pairs import select_split
+        from iqtibas.eval.ranker import fit_sentence_ranker as fit, ranker_rows
+
+        ranker = fit(ranker_rows(select_split(pairs, split), index, config, bar), split)
+        fit_sentence_ranker.write_text(json.dumps(ranker, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        fitted = ranker["fitted_on"]
+        click.echo(f"fitted on {fitted['questions']} questions ({fitted['sentences']} candidate sentences); "
+                   f"wrote {fit_sentence_ranker}")
+        click.echo("held out (5 folds by question), the share of answerable questions whose first sentence / "
+                   "first two hold the evidence:")
+        for lang, figures in fitted["held_out"].items():
+            before = fitted["shipped"].get(lang)
+            shipped = f" (the shipped ranker: {before['first']} / {before['first_two']})" if before else ""
+            click.echo(f"  {lang}: {figures['first']} / {figures['first_two']}{shipped}")
+        return
     if fit_answerability:
         from iqtibas.eval.answerability import fit_answerability as fit
 

@@ -119,29 +119,10 @@ class Config:
         "term to count as its translation (chosen on the tune split).",
         min=-1.0, max=1.0,
     )
-    overlap_weight: float = _setting(
-        0.1, "Weight of shared words (0..1 share of the question's terms) in a sentence's score.",
-        min=0.0,
-    )
-    passage_weight: float = _setting(
-        0.5, "Weight of the whole passage's similarity to the question in a sentence's score.",
-        min=0.0,
-    )
-    hub_weight: float = _setting(
-        0.25, "Subtracted, times the sentence's hubness (its cosine to the centroid of every indexed sentence), "
-        "from a sentence's score: a sentence close to everything (a bio, a contact line, the title) is close "
-        "to every question too (chosen on the tune split).",
-        min=0.0,
-    )
-    answer_type_weight: float = _setting(
-        0.08, "Added to a sentence's score when the question asks which equipment (weapons, aircraft, "
-        "missiles…) and the sentence names some by designator (Su-35, S-400) that the question does not "
-        "(the README gives how it was chosen).",
-        min=0.0,
-    )
     quote_sentences: int = _setting(2, "Most sentences quoted in one answer.", min=1)
     quote_margin: float = _setting(
-        0.03, "A second sentence is quoted only if it scores within this of the best.",
+        1.5, "A second sentence is quoted only if the sentence ranker scores it within this of the best "
+        "(chosen on the tune split, for quotes as long as before the ranker was learned).",
         min=0.0,
     )
     confident_answer: float = _setting(

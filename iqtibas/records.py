@@ -177,7 +177,8 @@ class Sentence:
     cosine similarity of the sentence, read alone, to the question;
     ``contextual`` that of the sentence read within its passage; ``hubness`` its cosine to
     the centroid of every indexed sentence: a sentence close to everything (a bio, a
-    disclaimer) is close to every question too, nonsense included.
+    disclaimer) is close to every question too, nonsense included; ``latent`` how well its
+    latent terms match the question's (0 for a model without the sparse head).
     """
 
     chunk_id: str
@@ -188,6 +189,7 @@ class Sentence:
     dense: float
     contextual: float
     hubness: float = 0.0
+    latent: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -324,5 +324,16 @@ def test_a_model_folder_without_a_latent_head_indexes_and_searches_without_it(ar
     index.save(config.index)
     loaded = Index.load(config.index, load_model(config), config)
     assert loaded.manifest["latent"]["features"] == 0 and loaded.latent is None
-    hits = loaded.search(read("Which Russian weapons were sold to China?"), k=3)
+    question = read("Which Russian weapons were sold to China?")
+    hits = loaded.search(question, k=3)
     assert any(S400_SENTENCE in hit.chunk.text for hit in hits)
+    assert {sentence.latent for sentence in loaded.sentences(question, hits)} == {0.0}
+
+
+def test_a_sentences_latent_match_is_how_far_it_holds_the_questions_latent_terms(loaded_index):
+    # An English question and the Arabic sentence answering it share no word but their latent terms.
+    question = read("Which Russian weapons were sold to China?")
+    by_text = {s.text: s.latent for s in loaded_index.sentences(question, loaded_index.search(question, k=10))}
+    answering = next(latent for text, latent in by_text.items() if S400_SENTENCE in text)
+    naval_drill = next(latent for text, latent in by_text.items() if text.startswith("كما أعادت روسيا أيضًا مناورات أوكين"))
+    assert answering > np.median(list(by_text.values())) and answering > 2 * naval_drill
