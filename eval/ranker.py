@@ -60,10 +60,11 @@ def fit_sentence_ranker(rows: list[dict], split: str) -> dict:
     shipped = sentence_ranker()
     now = [sentence_score(row["features"], row["lang"], shipped) if shipped["features"] == names else np.nan
            for row in rows]
-    per_language = _per_language(weights / scale, len(names))
+    shared, english = np.split(weights / scale, 2)  # an English question's weight: shared plus its difference
     return {
         "features": names,
-        "weights": {lang: [round(float(w), 6) for w in per_language[lang]] for lang in LANGUAGES},
+        "weights": {lang: [round(float(w), 6) for w in by_language]
+                    for lang, by_language in zip(LANGUAGES, (shared, shared + english))},
         "fitted_on": {"split": split, "questions": len(ids), "sentences": len(rows), "date": time.strftime("%Y-%m-%d"),
                       "held_out": _first_sentences(rows, held_out), "shipped": _first_sentences(rows, np.array(now))},
     }
@@ -95,13 +96,10 @@ def _fit(standard: np.ndarray, rows: list[dict], fit_rows: np.ndarray) -> np.nda
     if not differences:
         raise IqtibasError("fitting the sentence ranker needs questions among whose sentences one holds the "
                            "evidence and another does not: add such pairs")
-    x = np.vstack([np.array(differences), -np.array(differences)])
+    differences = np.array(differences)
+    x = np.vstack([differences, -differences])
     y = np.r_[np.ones(len(differences)), np.zeros(len(differences))]
     return LogisticRegression(C=REGULARISATION, fit_intercept=False, max_iter=5000).fit(x, y).coef_[0]
-
-
-def _per_language(weights: np.ndarray, count: int) -> dict[str, np.ndarray]:
-    return {"ar": weights[:count], "en": weights[:count] + weights[count:]}
 
 
 def _first_sentences(rows: list[dict], scores: np.ndarray) -> dict:
