@@ -126,7 +126,8 @@ class Question:
 
     ``terms`` are its search terms. ``names`` are the terms of the words it writes as names
     (AUKUS, S-400); ``defined`` those of X in "who/what is X?". ``asks`` says what it asks for
-    ("count", "date", "equipment", "source", the article's "title", "author", "subject", "conclusion",
+    ("count", "date", "equipment", "source", "ending" (whether or why something stopped, was
+    withdrawn, refused, cancelled), the article's "title", "author", "subject", "conclusion",
     "disclaimer" or "references", an "author detail", or the author's "view" of something, which
     the article, not its author's bio, gives);
     ``designators``, ``counts`` and ``dates`` are the values of those kinds it already holds,

@@ -209,7 +209,8 @@ def analyse(text: str, config: Config) -> Question:
     folded = cleaned.translate(LETTER_FOLDS)
     names = _named_terms(cleaned)
     defined = _defined_terms(folded)
-    asks = tuple(kind for kind, pattern in ASKS if pattern.search(folded)) + _about_article(terms, folded)
+    asks = tuple(kind for kind, pattern in ASKS if pattern.search(folded)) + _about_article(terms, folded) \
+        + (("ending",) if endings(cleaned) else ())
     # The words that frame it: "what does the author think about X?" only names X, as "what is X?" does.
     frame = FRAME_TERMS | AUTHOR_TERMS | VIEW_TERMS if "view" in asks else FRAME_TERMS
     return Question(
@@ -381,10 +382,34 @@ def dates(text: str) -> set[str]:
     return set(DATE.findall(MARKER.sub(" ", text)))
 
 
+# Something ending: stopped, withdrawn, refused, cancelled, cut off. A question asking why or whether
+# it happened ("why did X pull out of Y?") is answered only by a sentence that says it did: the
+# nearest sentence names X and Y whether or not it does, and a false premise is mostly asked so.
+# Words that also mean something else are left out: قطع (parts), تعليق (comment), cut (reduce).
+ENDING_WORDS = frozenset(tokenize(
+    "stop stops stopped stopping halt halts halted cease ceases ceased quit quits withdraw withdraws "
+    "withdrew withdrawn withdrawal refuse refuses refused refusal reject rejects rejected rejection cancel "
+    "cancels cancelled canceled cancellation suspend suspends suspended suspension abandon abandons "
+    "abandoned terminate terminated termination scrap scrapped boycott boycotted ban bans banned exit "
+    "exits exited sever severed "
+    "توقف توقفت يتوقف تتوقف أوقف أوقفت يوقف توقيف وقفت وقفوا انسحب انسحبت انسحبوا ينسحب تنسحب انسحاب "
+    "سحبت رفض رفضت رفضوا يرفض ترفض ألغى ألغت يلغي تلغي إلغاء جمد جمدت تجميد أنهى أنهت إنهاء قطعت "
+    "يقطع تقطع قطعوا تخلى تخلت يتخلى تتخلى امتنع امتنعت قاطع قاطعت مقاطعة حظر حظرت"
+))
+ENDING_PHRASES = _folded(r"\b(?:pull(?:s|ed|ing)?|back(?:s|ed)?)\s+out\b|\bcut\s+(?:off|ties)\b|\bno\s+longer\b"
+                         r"|(?:^|\s)(?:لم|ما)\s+(?:تعد|يعد|عاد|عادت)(?=\s|$)")
+
+
+def endings(text: str) -> set[str]:
+    """The words and phrases by which a text tells of something ending."""
+    phrases = {m.group().strip() for m in ENDING_PHRASES.finditer(text.translate(LETTER_FOLDS))}
+    return (set(tokenize(text)) & ENDING_WORDS) | phrases
+
+
 # What a question can ask for that a quote must then give, and how to read it from a text.
-VALUES = {"count": counts, "date": dates}
+VALUES = {"count": counts, "date": dates, "ending": endings}
 
 
 def values_given(kind: str, text: str) -> set[str]:
-    """The values of ``kind`` ("count" or "date") that a text gives."""
+    """The values of ``kind`` ("count", "date" or "ending") that a text gives."""
     return VALUES[kind](text)

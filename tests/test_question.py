@@ -102,6 +102,22 @@ def test_dates_are_years_decades_and_months(text, found):
 
 
 @pytest.mark.parametrize(
+    ("text", "ending"),
+    [
+        ("why did china pull out of the drills", True),
+        ("ليش روسيا ما عادت تبيع سلاح للصين", True),
+        ("لماذا ألغت روسيا المناورات؟", True),
+        ("فمن غير المرجح أن تقطع موسكو علاقاتها مع بكين", True),
+        ("هل تبيع روسيا قطع غيار للصين؟", False),  # قطع here is "parts"
+        ("ما موقف الصين من المناورات؟", False),  # موقف, "position", is not وقف, "stopped"
+        ("did russia cut its arms exports", False),  # cut as in reduce
+    ],
+)
+def test_an_ending_is_read_in_either_language_and_not_from_words_that_look_alike(text, ending):
+    assert bool(values_given("ending", text)) is ending
+
+
+@pytest.mark.parametrize(
     ("text", "codes"),
     [
         ("هل اشترت الهند منظومة S-400؟", {"IN"}),
