@@ -50,8 +50,8 @@ def answer(text: str, index: Index, config: Config) -> Answer:
     given = asked_values_given(question, quotes)
     values = signals(question, readings, scored, hits, quotes, naming, any(given.values()))
     confident = confidence(values)
-    # A question naming what the article never names, or asking a count or date no quote gives,
-    # cannot be answered from it, however close its nearest sentence.
+    # A question naming what the article never names, or asking a count, a date or an ending no quote
+    # gives, cannot be answered from it, however close its nearest sentence.
     rule = ("unknown name" if unknown_mentions(question, index)
             else "value not given" if not all(given.get(kind, True) for kind in REQUIRED_VALUE_KINDS) else "")
     closest_is_bio = bool(scored) and by_chunk[scored[0][1].chunk_id].chunk.kind == "bio"

@@ -165,18 +165,20 @@ def level(confident: float, blocked: bool, naming: bool, of_author: bool, config
 
 def _gives_new(kind: str, question: Question, quote: Quote) -> bool:
     """Whether the quote gives a value of this kind that the question does not already hold: a
-    count, a date, equipment, or a source (a footnote)."""
+    count, a date, equipment, a source (a footnote), or something ending."""
     if kind == "source":
         return bool(quote.footnotes)
     if kind == "equipment":
         return bool(designators(quote.text) - set(question.designators))
-    return bool(values_given(kind, quote.text) - set(question.counts if kind == "count" else question.dates))
+    held = {"count": question.counts, "date": question.dates}.get(kind, ())
+    return bool(values_given(kind, quote.text) - set(held))
 
 
-# The kinds of value a question can ask for that a sentence can be seen to give; a count or a date
-# that no quote gives means the article cannot answer ("how many jets?" quoted without a number).
-VALUE_KINDS = ("count", "date", "equipment", "source")
-REQUIRED_VALUE_KINDS = ("count", "date")
+# The kinds of value a question can ask for that a sentence can be seen to give; a count, a date or
+# an ending that no quote gives means the article cannot answer ("how many jets?" quoted without a
+# number, "why did X withdraw?" quoted with a sentence that does not say X did).
+VALUE_KINDS = ("count", "date", "equipment", "source", "ending")
+REQUIRED_VALUE_KINDS = ("count", "date", "ending")
 
 
 def asked_values_given(question: Question, quotes: tuple[Quote, ...]) -> dict[str, bool]:

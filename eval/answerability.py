@@ -4,7 +4,7 @@
 every quote kept (confidence thresholds at 0), labels each answer by whether its quote holds the
 gold evidence (an unanswerable question's never does), and writes the fitted model that
 ``chat.decide.confidence`` reads. Questions a rule already decides (a name the article never
-names, a count or date no quote gives, a footnote named by number, the article's title or
+names, a count, a date or an ending no quote gives, a footnote named by number, the article's title or
 author: ``Answer.decided_by``) are left out: the model does not decide them.
 
 A model scored on the questions it was fit on looks better than it is, so the fit also reports, per
