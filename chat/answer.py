@@ -36,7 +36,7 @@ FRAMING = {
 def answer(text: str, index: Index, config: Config) -> Answer:
     """Answer a question from the index with verbatim quotes, or abstain."""
     started = time.perf_counter()
-    question = analyse(text, config)
+    question = analyse(text, config, index)
     timing: dict[str, float] = {}
     hits = index.search(question, config.k, timing=timing)
     searched = time.perf_counter()
@@ -100,7 +100,7 @@ def answer(text: str, index: Index, config: Config) -> Answer:
 def sentence_candidates(text: str, index: Index, config: Config) -> tuple[str, list[tuple[Sentence, dict[str, float]]]]:
     """The question's language, and each sentence that may answer it with the features the
     sentence ranker weighs: what `iqtibas eval --fit-sentence-ranker` learns from."""
-    question = analyse(text, config)
+    question = analyse(text, config, index)
     found, _, _ = _candidates(question, index.search(question, config.k), index)
     return question.language, found
 

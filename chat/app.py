@@ -217,7 +217,7 @@ def build_app(index: Index, config: Config) -> gr.Blocks:
         usable = []
         for question in questions:
             try:
-                usable.append(analyse(question or "", config))
+                usable.append(analyse(question or "", config, index))
             except IqtibasError:
                 pass  # its own answer says why
         try:

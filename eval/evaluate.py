@@ -103,7 +103,7 @@ def evaluate(pairs: list[Pair], index: Index, config: Config, progress=None, spl
         # The answer comes first, so its latency includes embedding the question.
         record["answer"] = _answer_outcome(pair, answer(pair.question, index, config))
         if pair.answerable:
-            question = analyse(pair.question, config)
+            question = analyse(pair.question, config, index)
             record["retrieval"] = {mode: _retrieval_outcome(pair, question, index, mode) for mode in RETRIEVAL_MODES}
         questions.append(record)
     typed = [(kind, variant) for pair in chosen for kind, variant in machine_typed(pair)] if variants else []
@@ -129,7 +129,7 @@ def _variant_outcome(kind: str, variant: Pair, index: Index, config: Config) -> 
               "question": variant.question, "level": result.level, "abstained": result.abstained}
     if variant.answerable:
         record["evidence_in_quote"] = metrics.evidence_in_quote([q.text for q in result.quotes], variant.evidence)
-        record["hit@3"] = _retrieval_outcome(variant, analyse(variant.question, config), index, "hybrid")["hit@3"]
+        record["hit@3"] = _retrieval_outcome(variant, analyse(variant.question, config, index), index, "hybrid")["hit@3"]
     return record
 
 

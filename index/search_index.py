@@ -839,6 +839,11 @@ class Index:
                                       float(contextual), float(self._hubness[row]), float(latent_match)))
         return found
 
+    def knows(self, term: str, across_scripts: bool = True) -> bool:
+        """Whether the indexed texts hold the search term (see LexicalIndex.knows): the vocabulary
+        a question is read with."""
+        return self.lexical.knows(term, across_scripts)
+
     def names(self, terms, across_scripts: bool = True) -> bool:
         """Whether the indexed texts hold every one of these search terms (False for none); with
         ``across_scripts``, also as another script spells them (see LexicalIndex.knows)."""

@@ -2,7 +2,7 @@
 
 Normalising and tokenising (with the version the index records), language and direction,
 the footnote-marker and sentence patterns, country names, and what a question asks for:
-``analyse(text, config) -> Question`` is the only reader of a raw question.
+``analyse(text, config, vocabulary) -> Question`` is the only reader of a raw question.
 """
 
 from iqtibas.question.analyse import (

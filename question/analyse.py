@@ -1,4 +1,4 @@
-"""The one reader of a raw question: ``analyse(text, config) -> Question``.
+"""The one reader of a raw question: ``analyse(text, config, vocabulary) -> Question``.
 
 Every rule about what a question asks lives here, so a new rule has an obvious home.
 """
@@ -11,6 +11,7 @@ from iqtibas.config import Config
 from iqtibas.question.countries import capitalise_countries, countries_in, name_terms
 from iqtibas.question.sentences import MARKER
 from iqtibas.question.scripts import too_short_to_spell
+from iqtibas.question.spelling import Vocabulary, respelled
 from iqtibas.question.text import (
     ARABIC_WORD,
     STOPWORDS,
@@ -189,8 +190,10 @@ FRAME_TERMS = frozenset(tokenize(
 ))
 
 
-def analyse(text: str, config: Config) -> Question:
-    """Read a raw question; IqtibasError, saying what to do, when it cannot be used."""
+def analyse(text: str, config: Config, vocabulary: Vocabulary | None = None) -> Question:
+    """Read a raw question; IqtibasError, saying what to do, when it cannot be used. With the
+    ``vocabulary`` of the index it is asked of, an English question's mistyped words are read as
+    the words meant (see ``spelling``)."""
     if not isinstance(text, str):
         raise IqtibasError("the question must be text")
     cleaned = visible_text(usable_text(text))
@@ -203,6 +206,8 @@ def analyse(text: str, config: Config) -> Question:
     language = detect_language(cleaned)
     if language == "en":
         cleaned = with_rule_words_spelled(cleaned)
+        if vocabulary is not None:
+            cleaned = respelled(cleaned, vocabulary)
         if cleaned == cleaned.lower():
             cleaned = written_with_capitals(cleaned)
     terms = tokenize(cleaned)

@@ -132,6 +132,16 @@ def test_an_ending_the_article_tells_of_is_quoted(loaded_index, session_config):
     assert any("أن تقطع موسكو علاقاتها مع بكين" in q.text for q in result.quotes)
 
 
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("Which Russian weapons were sold to Chnia?", "Which Russian weapons were sold to China?"),
+    ("what does the no limits partnersihp promise", "what does the no limits partnership promise"),
+])
+def test_a_mistyped_english_question_is_answered_as_the_question_meant(typed, meant, loaded_index, session_config):
+    as_typed, as_meant = answer(typed, loaded_index, session_config), answer(meant, loaded_index, session_config)
+    assert (as_typed.level, [q.text for q in as_typed.quotes]) == (as_meant.level, [q.text for q in as_meant.quotes])
+    assert as_typed.score == pytest.approx(as_meant.score, abs=1e-3)
+
+
 @pytest.mark.parametrize(("question", "number", "title"), [
     ("what is reference 4", 4, "The Growing Significance of China-Russia Defense Cooperation"),
     ("المرجع رقم 5 بيقول إيش؟", 5, "China buys 463 D30 engines"),

@@ -118,6 +118,32 @@ def test_an_ending_is_read_in_either_language_and_not_from_words_that_look_alike
 
 
 @pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("What weapons did Russia sell to Chnia?", "What weapons did Russia sell to China?"),
+        ("how did the partnesrhip between them change", "How did the partnership between them change"),
+        ("why does moscow need bejing so much", "Why does moscow need beijing so much"),  # the index's Beijing, not "being"
+        ("shouldnt they be allies by now", "Shouldn't they be allies by now"),
+        ("Did the exercise take place in the Pacfic?", "Did the exercise take place in the Pacific?"),
+        # Names the article writes in Arabic, typed as people spell them, stay as typed:
+        ("When was the Okean drill held?", "When was the Okean drill held?"),  # not "ocean"
+        ("what is aukus", "What is aukus"),  # not "auks"
+        ("What did Shoigu do at the zhuhai airshow?", "What did Shoigu do at the zhuhai airshow?"),
+        # and so do English words, Arabic questions, and what is no word one letter away:
+        ("How do I bake bread?", "How do I bake bread?"),
+        ("ما هي اسلحة Rusia للصين؟", "ما هي اسلحة Rusia للصين؟"),
+        ("qwertyuiop zxcvbnm", "Qwertyuiop zxcvbnm"),
+    ],
+)
+def test_an_english_question_s_mistyped_words_are_read_as_the_words_meant(typed, read, loaded_index, session_config):
+    assert analyse(typed, session_config, loaded_index).cleaned == read
+
+
+def test_a_question_is_read_as_typed_without_a_vocabulary(session_config):
+    assert analyse("What weapons did Russia sell to Chnia?", session_config).cleaned == "What weapons did Russia sell to Chnia?"
+
+
+@pytest.mark.parametrize(
     ("text", "codes"),
     [
         ("هل اشترت الهند منظومة S-400؟", {"IN"}),
