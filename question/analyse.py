@@ -390,16 +390,17 @@ def dates(text: str) -> set[str]:
 # Something ending: stopped, withdrawn, refused, cancelled, cut off. A question asking why or whether
 # it happened ("why did X pull out of Y?") is answered only by a sentence that says it did: the
 # nearest sentence names X and Y whether or not it does, and a false premise is mostly asked so.
-# Words that also mean something else are left out: قطع (parts), تعليق (comment), cut (reduce).
+# Words that also mean something else are left out: قطع (parts), تعليق (comment), cut (reduce), left.
 ENDING_WORDS = frozenset(tokenize(
     "stop stops stopped stopping halt halts halted cease ceases ceased quit quits withdraw withdraws "
     "withdrew withdrawn withdrawal refuse refuses refused refusal reject rejects rejected rejection cancel "
     "cancels cancelled canceled cancellation suspend suspends suspended suspension abandon abandons "
     "abandoned terminate terminated termination scrap scrapped boycott boycotted ban bans banned exit "
-    "exits exited sever severed "
+    "exits exited sever severed leave leaves leaving "
     "توقف توقفت يتوقف تتوقف أوقف أوقفت يوقف توقيف وقفت وقفوا انسحب انسحبت انسحبوا ينسحب تنسحب انسحاب "
     "سحبت رفض رفضت رفضوا يرفض ترفض ألغى ألغت يلغي تلغي إلغاء جمد جمدت تجميد أنهى أنهت إنهاء قطعت "
-    "يقطع تقطع قطعوا تخلى تخلت يتخلى تتخلى امتنع امتنعت قاطع قاطعت مقاطعة حظر حظرت"
+    "يقطع تقطع قطعوا تخلى تخلت يتخلى تتخلى امتنع امتنعت قاطع قاطعت مقاطعة حظر حظرت انتهى انتهت ينتهي "
+    "تنتهي انتهوا انتهاء"
 ))
 ENDING_PHRASES = _folded(r"\b(?:pull(?:s|ed|ing)?|back(?:s|ed)?)\s+out\b|\bcut\s+(?:off|ties)\b|\bno\s+longer\b"
                          r"|(?:^|\s)(?:لم|ما)\s+(?:تعد|يعد|عاد|عادت)(?=\s|$)")

@@ -111,6 +111,9 @@ def test_dates_are_years_decades_and_months(text, found):
         ("هل تبيع روسيا قطع غيار للصين؟", False),  # قطع here is "parts"
         ("ما موقف الصين من المناورات؟", False),  # موقف, "position", is not وقف, "stopped"
         ("did russia cut its arms exports", False),  # cut as in reduce
+        ("ليش انتهى الاتفاق بين البلدين؟", True),
+        ("why would moscow leave the organisation", True),
+        ("which bloc is on the left of the map", False),  # left as in the side
     ],
 )
 def test_an_ending_is_read_in_either_language_and_not_from_words_that_look_alike(text, ending):
