@@ -214,8 +214,8 @@ def analyse(text: str, config: Config, vocabulary: Vocabulary | None = None) -> 
     folded = cleaned.translate(LETTER_FOLDS)
     names = _named_terms(cleaned)
     defined = _defined_terms(folded)
-    asks = tuple(kind for kind, pattern in ASKS if pattern.search(folded)) + _about_article(terms, folded) \
-        + (("ending",) if endings(cleaned) else ())
+    asks = (tuple(kind for kind, pattern in ASKS if pattern.search(folded)) + _about_article(terms, folded)
+            + (("ending",) if endings(cleaned) else ()))
     # The words that frame it: "what does the author think about X?" only names X, as "what is X?" does.
     frame = FRAME_TERMS | AUTHOR_TERMS | VIEW_TERMS if "view" in asks else FRAME_TERMS
     return Question(

@@ -17,7 +17,6 @@ from iqtibas.question.text import LATIN_WORD, tokenize
 
 # Shorter words have too many English words one letter away to tell which was meant.
 MIN_LETTERS = 5
-ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 
 
 class Vocabulary(Protocol):
@@ -46,8 +45,9 @@ def respelled(text: str, vocabulary: Vocabulary) -> str:
         word = typed.lower()
         if len(word) < MIN_LETTERS or english.known([word]) or held(word):
             return typed
-        # An edit is lower-case letters, a search term as it stands (and no stopword the index holds).
-        indexed = sorted(edit for edit in _edits(word) if vocabulary.knows(edit, False))
+        # The words a letter's insertion, deletion, change or swap of neighbours away; each is a search
+        # term as it stands (lower case, and no stopword the index holds).
+        indexed = sorted(edit for edit in english.edit_distance_1(word) if vocabulary.knows(edit, False))
         if len(indexed) > 1:
             return typed
         spelled = indexed[0] if indexed else english.correction(word)
@@ -56,18 +56,3 @@ def respelled(text: str, vocabulary: Vocabulary) -> str:
         return spelled[:1].upper() + spelled[1:] if typed[:1].isupper() else spelled
 
     return LATIN_WORD.sub(meant, text)
-
-
-def _edits(word: str) -> set[str]:
-    """The words one letter's insertion, deletion, change or swap of neighbours away."""
-    edits = set()
-    for i in range(len(word) + 1):
-        head, tail = word[:i], word[i:]
-        edits.update(head + letter + tail for letter in ALPHABET)
-        if tail:
-            edits.add(head + tail[1:])
-            edits.update(head + letter + tail[1:] for letter in ALPHABET)
-        if len(tail) > 1:
-            edits.add(head + tail[1] + tail[0] + tail[2:])
-    edits.discard(word)
-    return edits
